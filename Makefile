@@ -1,0 +1,42 @@
+# The README's two commands: `make demo` (the main job) and `make test` (every test). Both create or refresh .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Without a GPU, torch comes first and pinned: that release's CPU build is what pip finds on these machines, and any
+# looser spec pulls a multi-GB CUDA build. With a GPU (nvidia-smi present) pip picks the usual CUDA build.
+TORCH  ?= torch==2.13.0
+EXTRAS ?= dev,train,serve,corpus
+
+.PHONY: venv demo test sync-check nbtest pytest docs clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py settings.ini
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1; then $(BIN)/pip install -q "torch>=2.4"; \
+	else $(BIN)/pip install -q "$(TORCH)"; fi
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+demo: venv
+	$(BIN)/csqa demo
+
+test: venv sync-check nbtest pytest
+
+# nbs/ is the source of truth: cleaning and exporting it must not change anything that git sees.
+sync-check: venv
+	@before="$$(git status --porcelain; git diff | sha1sum)"; \
+	$(BIN)/nbdev_clean && $(BIN)/nbdev_export; \
+	after="$$(git status --porcelain; git diff | sha1sum)"; \
+	if [ "$$before" != "$$after" ]; then echo "sync check failed: nbdev_clean/nbdev_export changed files:"; \
+	git status --porcelain; exit 1; fi; echo "sync check: notebooks and csqa/ agree"
+
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 2
+
+pytest: venv
+	$(BIN)/python -m pytest tests/ -q
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info _proc _docs
