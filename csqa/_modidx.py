@@ -23,5 +23,6 @@ d = { 'settings': { 'branch': 'main',
                              'csqa.schema.normalize_prog_lang': ('schema.html#normalize_prog_lang', 'csqa/schema.py'),
                              'csqa.schema.prog_lang_known': ('schema.html#prog_lang_known', 'csqa/schema.py'),
                              'csqa.schema.question_id': ('schema.html#question_id', 'csqa/schema.py'),
+                             'csqa.schema.strip_reasoning': ('schema.html#strip_reasoning', 'csqa/schema.py'),
                              'csqa.schema.subdomain_known': ('schema.html#subdomain_known', 'csqa/schema.py'),
                              'csqa.schema.with_ids': ('schema.html#with_ids', 'csqa/schema.py')}}}
