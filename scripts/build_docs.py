@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTIVE = re.compile(r'^\s*#\s?\|\s*(.*?)\s*$')
+QUARTO_ATTRS = re.compile(r'(\[[^\]]*\]\([^)]*\))\{[^}]*\}')  # `[source](url){target="_blank"}`: Quarto-only syntax
 REQUIRE_JS = re.compile(r'<script src="[^"]*require(\.min)?\.js"></script>\s*')
 STYLE = """<style>
 nav.site { font: 14px/1.6 system-ui, sans-serif; padding: .6em 1.2em; background: #f4f6f8; border-bottom: 1px solid #dde; }
@@ -53,7 +54,9 @@ def apply_directives(nb):
         if {'hide', 'export', 'exporti'} & set(d) or d.get('include') == 'false': continue
         cell.source = '\n'.join(l for l in cell.source.splitlines() if not DIRECTIVE.match(l)).strip()
         if d.get('output') == 'false': cell.outputs = []
-        if d.get('echo') == 'false': cell.metadata['hide_input'] = True
+        if d.get('echo') == 'false': cell.metadata['transient'] = {'remove_source': True}
+        for out in cell.outputs:
+            if 'text/markdown' in out.get('data', {}): out.data['text/markdown'] = QUARTO_ATTRS.sub(r'\1', out.data['text/markdown'])
         kept.append(cell)
     nb.cells = kept
     return nb
@@ -91,13 +94,7 @@ def nav_bar(pages:list[dict], here:str)->str:
 def to_html(nb, title:str)->str:
     "A standalone HTML page of `nb` (prompts and hidden inputs left out)."
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import Preprocessor
-    class HideInputs(Preprocessor):
-        def preprocess_cell(self, cell, resources, index):
-            if cell.metadata.get('hide_input'): cell.transient = {'remove_source': True}
-            return cell, resources
     exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
-    exporter.register_preprocessor(HideInputs(), enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}})
     # require.js (from a CDN) would capture plotly.js as an AMD module and leave the charts blank.
     return REQUIRE_JS.sub('', body)
