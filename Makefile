@@ -40,3 +40,7 @@ pytest: venv
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info _proc _docs
+
+# The docs site without Quarto: executes the notebooks and renders static HTML into _docs/.
+docs: venv
+	$(BIN)/python scripts/build_docs.py
