@@ -12,7 +12,7 @@ import csqa
 __all__ = ['COMMAND_MODULES', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #58d9b011
-COMMAND_MODULES = ['csqa.cli_data', 'csqa.cli_answer']  # each stage appends its module, e.g. 'csqa.cli_data'
+COMMAND_MODULES = ['csqa.cli_data', 'csqa.cli_answer', 'csqa.cli_grade']  # each stage appends its module, e.g. 'csqa.cli_data'
 
 def make_parser()->argparse.ArgumentParser:
     "The `csqa` argument parser, with every stage's commands."
