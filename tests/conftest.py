@@ -20,3 +20,51 @@ def workdir(tmp_path, monkeypatch)->Path:
     "A fresh temporary folder, also the current directory, so file names in messages stay short."
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+# --- a tiny local model and a real OpenAI-compatible server (transformers serve), built once per session ---
+import signal, socket, subprocess, sys, time, urllib.request
+from types import SimpleNamespace
+
+def free_port()->int:
+    "A port the OS says is free on 127.0.0.1."
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+@pytest.fixture(scope='session')
+def tiny_model_dir(tmp_path_factory)->Path:
+    "The tiny Qwen2 chat model (`csqa.tiny.build_tiny_model`), built once per test session."
+    from csqa.tiny import build_tiny_model
+    return build_tiny_model(tmp_path_factory.mktemp('tiny')/'model')
+
+@pytest.fixture(scope='session')
+def openai_server(tiny_model_dir, tmp_path_factory):
+    "`transformers serve` on loopback serving the tiny model: base_url, model (the directory path) and pid."
+    port, home = free_port(), tmp_path_factory.mktemp('hf_home')
+    env = {**os.environ, 'HF_HOME': str(home), 'HF_HUB_OFFLINE': '1', 'OMP_NUM_THREADS': '1'}
+    exe = Path(sys.executable).parent/'transformers'
+    log = open(home/'serve.log', 'w')
+    proc = subprocess.Popen([str(exe), 'serve', str(tiny_model_dir), '--host', '127.0.0.1', '--port', str(port),
+                             '--device', 'cpu'], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=2) as r:
+                    if r.status == 200: break
+            except OSError: pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f'transformers serve did not start: {(home/"serve.log").read_text()[-2000:]}')
+            time.sleep(0.5)
+        yield SimpleNamespace(base_url=f'http://127.0.0.1:{port}/v1', model=str(tiny_model_dir), pid=proc.pid)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try: proc.wait(timeout=15)
+        except subprocess.TimeoutExpired: os.kill(proc.pid, signal.SIGKILL); proc.wait()
+        log.close()
+
+def run_csqa(*args, env=None, timeout=300)->subprocess.CompletedProcess:
+    "Run the `csqa` command line of this checkout in a subprocess."
+    repo = Path(__file__).parents[1]
+    full_env = {**os.environ, 'PYTHONPATH': str(repo), **(env or {})}
+    return subprocess.run([sys.executable, '-c', 'import sys; from csqa.cli import main; sys.exit(main())', *map(str, args)],
+                          capture_output=True, text=True, env=full_env, timeout=timeout, cwd=repo)
