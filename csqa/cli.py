@@ -12,7 +12,7 @@ import csqa
 __all__ = ['COMMAND_MODULES', 'make_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #58d9b011
-COMMAND_MODULES = ['csqa.cli_data', 'csqa.cli_answer', 'csqa.cli_grade', 'csqa.cli_score']
+COMMAND_MODULES = ['csqa.cli_data', 'csqa.cli_answer', 'csqa.cli_grade', 'csqa.cli_score', 'csqa.cli_eval']
 
 def make_parser()->argparse.ArgumentParser:
     "The `csqa` argument parser, with every stage's commands."

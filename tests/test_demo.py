@@ -1,0 +1,51 @@
+"`csqa demo` and `csqa eval` end to end, as a user runs them: a subprocess, a fresh folder, nothing downloaded."
+import json, os, subprocess, sys, time
+from pathlib import Path
+import polars as pl
+
+def csqa(*args, cwd, env):
+    return subprocess.run([Path(sys.executable).parent/'csqa', *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
+    env = {**os.environ, 'CSQA_HOME': str(tmp_path/'home'), 'CSQA_CACHE': str(tmp_path/'cache.sqlite'),
+           'HF_HOME': str(tmp_path/'hf'), 'HF_HUB_OFFLINE': '1'}
+    t0 = time.perf_counter()
+    first = csqa('demo', cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    run = tmp_path/'runs/demo'
+    assert sorted(p.name for p in run.iterdir()) == ['answers.parquet', 'grades.parquet', 'manifest.json',
+                                                     'report.html', 'scores.json']
+    answers, grades = pl.read_parquet(run/'answers.parquet'), pl.read_parquet(run/'grades.parquet')
+    assert len(answers) == len(grades) == 386 and answers['error'].null_count() == 386
+    scores = json.loads((run/'scores.json').read_text())
+    overall = next(r for r in scores['rows'] if r['slice'] == 'overall')
+    assert overall['n'] == 386
+    assert {r['lang'] for r in scores['rows'] if r['slice'] == 'lang'} == {'en', 'zh'}
+    for line in ('| overall', '| lang'): assert line in first.stdout
+    html = (run/'report.html').read_text()
+    assert 'Plotly.newPlot' in html and '<script src="http' not in html
+    # Same model, another run folder: every answer comes from the cache.
+    second = csqa('demo', '--out', 'runs/again', cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    manifest = json.loads((tmp_path/'runs/again/manifest.json').read_text())
+    assert manifest['cache']['hits'] == 386 and manifest['cache']['misses'] == 0
+    assert pl.read_parquet(tmp_path/'runs/again/answers.parquet')['response'].to_list() == answers['response'].to_list()
+
+def test_eval_against_a_real_server_with_the_cascade_judge(openai_server, tmp_path):
+    "`csqa eval` answers through an OpenAI-compatible server and grades with rules + an LLM judge on that server."
+    from conftest import run_csqa
+    env = {**os.environ, 'CSQA_CACHE': str(tmp_path/'cache.sqlite')}
+    out = tmp_path/'runs/served'
+    r = run_csqa('eval', '--model', openai_server.model, '--backend', 'openai', '--base-url', openai_server.base_url,
+                 '--data', 'sample', '--limit', '12', '--max-tokens', '16', '--out', out, '--no-progress',
+                 '--grader', f'cascade:{openai_server.model}', '--judge-base-url', openai_server.base_url,
+                 '--judge-max-tokens', '8', '--by', 'lang', '--n-boot', '200', '--json', env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    scores = json.loads(r.stdout)
+    assert next(row for row in scores['rows'] if row['slice'] == 'overall')['n'] == 12
+    grades = pl.read_parquet(out/'grades.parquet')
+    assert grades['grader'].unique().to_list() == ['cascade'] and len(grades) == 12
+    manifest = json.loads((out/'manifest.json').read_text())
+    assert manifest['grading']['cascade']['rows'] == 12
+    assert sum(manifest['grading']['cascade']['counts'].values()) == 12
