@@ -146,7 +146,10 @@ _WRONG_SHAPE = {'text': r'[^"\sn]', 'label': r'[^"\sn]', 'lang': r'[^"\sn]',   #
 
 def _dtype(fmt:Format)->pl.Struct: return pl.Struct({f: _KIND_DTYPES[k] for f, k in fmt.fields.items()})
 
-_ESCAPED_KEY = r'"(?:[^"\\]|\\.)*\\(?:[^"\\]|\\.)*"\s*:'  # a key spelt with escapes (`"quest\u0069on"`) could hide a bad value
+# A key spelt with escapes (`"quest\u0069on"`) could hide a bad value. Field names hold only letters and `_`, so such a
+# key ends in an escape followed by plain characters, a quote and a colon; looking for exactly that (a backslash, no
+# quote, a quote, a colon) lets the regex engine jump from backslash to backslash instead of walking every string.
+_ESCAPED_KEY = r'\\[^"]*"\s*:'
 
 def _wrong_shape_pattern(fmt:Format)->str:
     "A regular expression matching a raw JSON line in which some field of `fmt` may have a value of the wrong shape."
@@ -160,6 +163,9 @@ def _nonblank(e:pl.Expr)->pl.Expr:
 def _clean_expr(df:pl.DataFrame, fmt:Format, raw_text:bool)->pl.Expr:
     "A boolean expression: True where a row surely passes `record_problems`; False where it must be checked."
     ok = ~pl.col('text').str.contains(_wrong_shape_pattern(fmt)) if raw_text else pl.lit(True)
+    if raw_text:  # polars keeps the first of two equal keys, `json.loads` the last: a row must name each field at most once
+        keys = rf'"(?:{"|".join(map(re.escape, fmt.fields))})"\s*:'
+        ok = ok & (pl.col('text').str.count_matches(keys) == pl.sum_horizontal([pl.col(f).is_not_null() for f in fmt.fields]))
     for name, kind in fmt.fields.items():
         c = pl.col(name)
         if name not in df.columns or kind == 'literal': field_ok = pl.lit(False)
@@ -242,6 +248,7 @@ def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
 
 def _unique_ids(df:pl.DataFrame)->pl.DataFrame:
     "Make ids unique: the n-th repeat (n ≥ 2) of an id gets the suffix `-n`, in file order."
+    if not df['id'].is_duplicated().any(): return df  # the usual case, and much cheaper than the window below
     nth = pl.int_range(pl.len()).over('id')
     return df.with_columns(pl.when(nth > 0).then(pl.format('{}-{}', pl.col('id'), nth + 1)).otherwise(pl.col('id')).alias('id'))
 
@@ -378,9 +385,10 @@ def _read_table(df:pl.DataFrame, name:str, fmt_name:str, checked:_Checked)->tupl
     fmt = FORMATS[detect_format(df.columns, name) if fmt_name == 'auto' else fmt_name]
     df = df.with_row_index('line', offset=1).with_columns(pl.col('line').cast(pl.Int64))
     ok = df.select(_clean_expr(df, fmt, raw_text=False).alias('ok'))['ok']
-    clean = df.filter(ok).select('line', *[pl.col(f).cast(_KIND_DTYPES[k]) if f in df.columns
+    if ok.all(): ok = None  # a clean table is kept as it is: no filtering copies
+    clean = (df if ok is None else df.filter(ok)).select('line', *[pl.col(f).cast(_KIND_DTYPES[k]) if f in df.columns
                                           else pl.lit(None, _KIND_DTYPES[k]).alias(f) for f, k in fmt.fields.items()])
-    for row in df.filter(~ok).iter_rows(named=True):
+    for row in ([] if ok is None else df.filter(~ok).iter_rows(named=True)):
         line = row.pop('line')
         checked.check(name, line, row, json.dumps(row, ensure_ascii=False, default=str), fmt)
     return fmt, [clean], len(df)

@@ -11,8 +11,8 @@ import polars as pl
 # %% auto #0
 __all__ = ['VERDICTS', 'LANGS', 'PROG_LANGS', 'TAXONOMY', 'DOMAINS', 'DOMAIN_FOLDS', 'QUESTION_SCHEMA', 'QUESTION_COLUMNS',
            'REQUIRED_COLUMNS', 'SLICE_COLUMNS', 'Verdict', 'normalize_lang', 'normalize_prog_lang', 'normalize_domain',
-           'domain_known', 'subdomain_known', 'prog_lang_known', 'question_id', 'with_ids', 'conform', 'label_flags',
-           'Problem', 'InvalidInput', 'UsageError', 'strip_reasoning']
+           'domain_known', 'subdomain_known', 'prog_lang_known', 'question_ids', 'question_id', 'with_ids', 'conform',
+           'label_flags', 'Problem', 'InvalidInput', 'UsageError', 'strip_reasoning']
 
 # %% ../nbs/00_schema.ipynb #e3201b3b
 class Verdict(str, Enum):
@@ -140,23 +140,38 @@ REQUIRED_COLUMNS = ('question', 'answer', 'lang')
 SLICE_COLUMNS = ('lang', 'domain', 'subdomain', 'prog_lang')
 
 # %% ../nbs/00_schema.ipynb #da8bb1af
-def _nfc(s:str)->str: return unicodedata.normalize('NFC', s).strip()
+def question_ids(questions:list[str], # question texts
+                 answers:list[str],   # gold answers, one per question
+                 langs:list[str],     # `en` or `zh`, one per question
+                )->list[str]:         # 16 hex characters each
+    "Stable ids for many items: a hash of each item's NFC-normalised, stripped question and answer, and its language."
+    # One tight loop over plain lists: on a million rows the per-row function calls would cost more than the hashing.
+    nfc, sha256 = unicodedata.normalize, hashlib.sha256
+    return [sha256('\x1f'.join((nfc('NFC', q).strip(), nfc('NFC', a).strip(), l)).encode('utf-8')).hexdigest()[:16]
+            for q, a, l in zip(questions, answers, langs)]
 
 def question_id(question:str, # the question text
                 answer:str,   # the gold answer
                 lang:str,     # `en` or `zh`
                )->str:        # 16 hex characters
     "A stable id for an item: a hash of its question, gold answer and language."
-    key = '\x1f'.join((_nfc(question), _nfc(answer), lang))
-    return hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]
+    return question_ids([question], [answer], [lang])[0]
 
 # %% ../nbs/00_schema.ipynb #4a9fab73
 def with_ids(df:pl.DataFrame)->pl.DataFrame:
     "Fill missing or empty ids with `question_id`."
-    if 'id' in df.columns and df['id'].null_count() == 0 and not (df['id'] == '').any(): return df
-    made = [question_id(q, a, l) for q, a, l in zip(df['question'], df['answer'], df['lang'])]
     given = df['id'] if 'id' in df.columns else pl.Series('id', [None]*len(df), pl.String)
-    return df.with_columns(pl.when(given.is_null() | (given == '')).then(pl.Series(made)).otherwise(given).alias('id'))
+    needed = given.is_null() | (given == '')
+    if not needed.any(): return df.with_columns(given)
+    todo = df.filter(needed)  # hash only the rows without an id
+    made = pl.Series('id', question_ids(todo['question'].to_list(), todo['answer'].to_list(), todo['lang'].to_list()), pl.String)
+    return df.with_columns(given.cast(pl.String).clone().scatter(needed.arg_true(), made))
+
+def _map_distinct(s:pl.Series, normalize, skip_nulls:bool=True)->pl.Series:
+    "`normalize` applied to each distinct value of `s` once (a file has a handful of labels and many rows)."
+    distinct = s.drop_nulls().unique().to_list()
+    out = s.replace_strict(distinct, [normalize(v) for v in distinct], default=None, return_dtype=pl.String)
+    return out if skip_nulls else out.fill_null(normalize(None))
 
 def conform(df:pl.DataFrame, # a table with at least question, answer and lang
            )->pl.DataFrame:   # the canonical question table, columns in `QUESTION_COLUMNS` order
@@ -165,9 +180,9 @@ def conform(df:pl.DataFrame, # a table with at least question, answer and lang
     if missing: raise ValueError(f'question table lacks required column(s): {", ".join(missing)}')
     df = df.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in QUESTION_SCHEMA.items() if c not in df.columns])
     df = df.with_columns(
-        pl.col('lang').map_elements(normalize_lang, return_dtype=pl.String),
-        pl.col('domain').map_elements(normalize_domain, return_dtype=pl.String, skip_nulls=False),
-        pl.col('prog_lang').map_elements(normalize_prog_lang, return_dtype=pl.String, skip_nulls=False),
+        _map_distinct(df['lang'], normalize_lang),
+        _map_distinct(df['domain'], normalize_domain, skip_nulls=False),
+        _map_distinct(df['prog_lang'], normalize_prog_lang, skip_nulls=False),
         pl.col('aliases').fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return with_ids(df).select([pl.col(c).cast(t) for c, t in QUESTION_SCHEMA.items()])
 
