@@ -42,7 +42,7 @@ def add_answer_arguments(p:argparse.ArgumentParser):
     s.add_argument('--sample', type=int, help='answer N questions drawn at random (with --seed)')
     s.add_argument('--slice', help='keep matching rows, e.g. lang=zh,domain=Databases')
     e = p.add_argument_group('engine')
-    e.add_argument('--concurrency', type=int, help='requests in flight (openai, default 32) or batch size (hf, default 32)')
+    e.add_argument('--concurrency', type=int, help='requests in flight (openai, default 64) or batch size (hf, default 32)')
     e.add_argument('--timeout', type=float, default=60.0, help='seconds per request (openai)')
     e.add_argument('--max-retries', type=int, default=5, help='retries of 429/5xx/timeouts per request (openai)')
     e.add_argument('--load-in-4bit', action='store_true', help='NF4 weights via bitsandbytes (hf)')

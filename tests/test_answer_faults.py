@@ -11,8 +11,8 @@ from csqa.schema import conform
 from conftest import run_csqa
 
 RETRY_AFTER_S = 1
-SLOW_S = 3.0
-TIMEOUT_S = 1.5
+SLOW_S = 4.5
+TIMEOUT_S = 3.0
 FAIL_MARK = 'REJECT-ME'
 # request number (1-based, POSTs in arrival order) -> injected fault
 SCHEDULE = {2: '429', 3: '500', 5: 'badjson', 7: 'slow', 8: '500', 10: '429', 11: 'badjson', 13: '500'}
