@@ -9,8 +9,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 from .schema import Verdict, UsageError
-from .metrics import (COUNT_COLUMNS, validate_grades, verdict_counts, unit_patterns, pattern_matrix,
-                          bootstrap_totals, percentile_interval, rates_from_counts, slice_keys, unit_of, SLICE_SEP)
+from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
+from .metrics import (unit_patterns, pattern_matrix, bootstrap_totals, percentile_interval, rates_from_counts,
+                          slice_keys, unit_of, SLICE_SEP)
 
 # %% auto #0
 __all__ = ['EXACT_BELOW', 'holm', 'benjamini_hochberg', 'mcnemar', 'Comparison', 'compare']
@@ -89,8 +90,8 @@ def _paired_table(a:pl.DataFrame, b:pl.DataFrame)->tuple[pl.DataFrame, pl.DataFr
     "Joined rows with both runs' 0/1 counts, and the rows present in one run only."
     keys = ['id', 'sample_idx']
     slice_cols = [c for c in a.columns if c not in (*keys, 'verdict', 'grader', 'grader_confidence', 'raw', 'parse_status')]
-    ca = verdict_counts(a).select(*keys, *slice_cols, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _A)])
-    cb = verdict_counts(b).select(*keys, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _B)])
+    ca = verdict_indicators(a).select(*keys, *slice_cols, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _A)])
+    cb = verdict_indicators(b).select(*keys, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _B)])
     joined = ca.join(cb, on=keys, how='inner').with_columns(
         ((pl.col('a_n_correct') == 1) & (pl.col('b_n_correct') == 0)).cast(pl.Int64).alias('right_a_only'),
         ((pl.col('b_n_correct') == 1) & (pl.col('a_n_correct') == 0)).cast(pl.Int64).alias('right_b_only'))

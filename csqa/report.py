@@ -10,7 +10,8 @@ import numpy as np
 import polars as pl
 import plotly.graph_objects as go
 from .schema import UsageError
-from .metrics import METRICS, score, calibration, read_grades
+from .grades import read_grades
+from .metrics import METRICS, score, calibration
 from .compare import Comparison, compare
 
 # %% auto #0
@@ -24,7 +25,7 @@ def read_run(run:str|Path, # a run folder (with grades.parquet) or a graded tabl
     run = Path(run)
     if not run.is_dir(): return run.stem, read_grades(run)
     if not (run / 'grades.parquet').exists(): raise UsageError(f'{run} has no grades.parquet: grade the run first')
-    grades = read_grades(run / 'grades.parquet')
+    grades = read_grades(run)
     manifest = run / 'manifest.json'
     name = json.loads(manifest.read_text()).get('name') if manifest.exists() else None
     answers = run / 'answers.parquet'

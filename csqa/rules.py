@@ -8,7 +8,8 @@ import re, unicodedata
 from typing import NamedTuple
 import polars as pl
 from .schema import Verdict, strip_reasoning
-from .grades import check_answers, make_grades
+from .runs import check_answers
+from .grades import make_grades
 
 # %% auto #0
 __all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'normalize_text', 'tokens', 'answer_tokens', 'gold_forms', 'abstains', 'RuleVerdict',
