@@ -17,31 +17,27 @@ from .metrics import (unit_patterns, pattern_matrix, bootstrap_totals, percentil
 __all__ = ['EXACT_BELOW', 'holm', 'benjamini_hochberg', 'mcnemar', 'Comparison', 'compare']
 
 # %% ../nbs/24_compare.ipynb #549d6b33
-def holm(p, # p-values (NaN stays NaN and is not counted)
-        )->np.ndarray: # Holm-adjusted p-values
-    "Holm's step-down adjustment (family-wise error rate)."
+def _adjusted(p, # p-values (NaN stays NaN and is not counted)
+              step, # sorted p-values -> their adjusted values, in the same order
+             )->np.ndarray:
+    "Apply a step-wise adjustment to the non-NaN p-values in ascending order, and put the results back in place."
     p = np.asarray(p, dtype=np.float64)
     out, ok = np.full(p.shape, np.nan), ~np.isnan(p)
     q = p[ok]
     order = np.argsort(q, kind='stable')
-    m = len(q)
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
-    res = np.empty(m); res[order] = adj
+    res = np.empty(len(q)); res[order] = step(q[order])
     out[ok] = res
     return out
+
+def holm(p, # p-values (NaN stays NaN and is not counted)
+        )->np.ndarray: # Holm-adjusted p-values
+    "Holm's step-down adjustment (family-wise error rate)."
+    return _adjusted(p, lambda s: np.minimum(1.0, np.maximum.accumulate((len(s) - np.arange(len(s))) * s)))
 
 def benjamini_hochberg(p, # p-values (NaN stays NaN and is not counted)
                       )->np.ndarray: # BH-adjusted p-values (q-values)
     "The Benjamini–Hochberg step-up adjustment (false discovery rate)."
-    p = np.asarray(p, dtype=np.float64)
-    out, ok = np.full(p.shape, np.nan), ~np.isnan(p)
-    q = p[ok]
-    order = np.argsort(q, kind='stable')
-    m = len(q)
-    adj = np.minimum(1.0, np.minimum.accumulate((m / np.arange(m, 0, -1) * q[order][::-1]))[::-1])
-    res = np.empty(m); res[order] = adj
-    out[ok] = res
-    return out
+    return _adjusted(p, lambda s: np.minimum(1.0, np.minimum.accumulate(len(s) / np.arange(len(s), 0, -1) * s[::-1])[::-1]))
 
 # %% ../nbs/24_compare.ipynb #a403ea31
 EXACT_BELOW = 25
