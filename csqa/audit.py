@@ -9,7 +9,7 @@ import polars as pl
 from .schema import label_flags
 
 # %% auto #0
-__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'Audit', 'audit']
+__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'text_length', 'length_unit', 'Audit', 'audit']
 
 # %% ../nbs/03_audit.ipynb #257ca9b0
 def _counts(df:pl.DataFrame, col:str|pl.Expr)->dict:
@@ -54,6 +54,20 @@ def _conflicts(groups:pl.DataFrame)->pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 # %% ../nbs/03_audit.ipynb #131a6cae
+def text_length(text:str|pl.Expr='answer', # the text column (a name or an expression)
+                lang:str|pl.Expr='lang',   # the language column: `zh` counts characters, anything else words
+               )->pl.Expr:                 # UInt32 length: non-space characters (zh) or whitespace-separated words
+    "Length of a text in its language's unit: characters for Chinese, words otherwise."
+    text, lang = (pl.col(e) if isinstance(e, str) else e for e in (text, lang))
+    return pl.when(lang == 'zh').then(text.str.count_matches(r'\S')).otherwise(text.str.count_matches(r'\S+')).cast(pl.UInt32)
+
+def length_unit(lang:str|pl.Expr='lang', # the language column
+               )->pl.Expr:               # `characters` for zh, else `words`
+    "The unit `text_length` counts in."
+    lang = pl.col(lang) if isinstance(lang, str) else lang
+    return pl.when(lang == 'zh').then(pl.lit('characters')).otherwise(pl.lit('words'))
+
+# %% ../nbs/03_audit.ipynb #25dc77cf
 LONG_WORDS, LONG_CJK = 30, 60
 
 def _unknown_labels(df:pl.DataFrame)->pl.DataFrame:
@@ -70,11 +84,11 @@ def _unknown_labels(df:pl.DataFrame)->pl.DataFrame:
 def _odd_answers(df:pl.DataFrame)->pl.DataFrame:
     "Rows whose gold answer is empty or long."
     a = pl.col('answer').fill_null('')
-    words = a.str.strip_chars().str.split(' ').list.eval(pl.element().filter(pl.element() != '')).list.len()
-    cjk = a.str.count_matches(r'\p{Han}')
-    reason = (pl.when(a.str.strip_chars() == '').then(pl.lit('empty'))
-                .when((words > LONG_WORDS) | (cjk > LONG_CJK)).then(pl.lit('long')))
-    return (df.select('id', 'lang', 'question', 'answer', words.alias('words'), cjk.alias('cjk_chars'), reason.alias('reason'))
+    length = text_length(a)
+    limit = pl.when(pl.col('lang') == 'zh').then(LONG_CJK).otherwise(LONG_WORDS)
+    reason = pl.when(length == 0).then(pl.lit('empty')).when(length > limit).then(pl.lit('long'))
+    return (df.select('id', 'lang', 'question', 'answer', length.alias('length'), length_unit().alias('unit'),
+                      reason.alias('reason'))
               .filter(pl.col('reason').is_not_null()))
 
 def _balance(df:pl.DataFrame)->pl.DataFrame:
@@ -91,7 +105,7 @@ class Audit:
     normalized_duplicates: pl.DataFrame  # the same, compared by `normalized_text`
     conflicting_golds: pl.DataFrame      # normalised duplicate groups whose golds differ: golds [{answer, count}]
     unknown_labels: pl.DataFrame         # kind, label, count
-    odd_answers: pl.DataFrame            # empty or long gold answers: id, lang, question, answer, words, cjk_chars, reason
+    odd_answers: pl.DataFrame            # empty or long gold answers: id, lang, question, answer, length, unit, reason
     balance: pl.DataFrame                # per domain: en, zh, total, zh_share
 
     def summary(self)->dict:
@@ -107,7 +121,7 @@ class Audit:
     def to_dict(self)->dict:
         "Everything, as plain Python for JSON."
         return {'summary': self.summary(), **{f.name: getattr(self, f.name).to_dicts() for f in fields(self)},
-                'thresholds': {'long_words': LONG_WORDS, 'long_cjk_chars': LONG_CJK}}
+                'thresholds': {'long_words': LONG_WORDS, 'long_zh_chars': LONG_CJK}}
 
 def audit(df:pl.DataFrame, # a canonical question table
          )->Audit:

@@ -6,11 +6,12 @@
 from __future__ import annotations
 from pathlib import Path
 import polars as pl
-from .schema import Verdict, VERDICTS, Problem, InvalidInput, UsageError
+from .schema import Verdict, VERDICTS, UsageError
 from .backends import Backend, GenParams
-from .grades import check_answers
+from .runs import check_answers
+from .grades import read_grades
 from .rules import grade_answers_rules
-from .judge import grade_answers_judge, grader_name
+from .judge import grade_answers_judge, grader_name, VERDICT_LETTERS
 
 # %% auto #0
 __all__ = ['grade_answers_cascade', 'cohen_kappa', 'pick_grader', 'read_human_labels', 'agreement']
@@ -63,30 +64,13 @@ def pick_grader(grades:pl.DataFrame,  # a grades table
     if grader not in present: raise UsageError(f'{path} has no grader {grader!r} (it has {", ".join(present)})')
     return grades.filter(pl.col('grader') == grader)
 
-_LABEL_ALIASES = {'A': 'CORRECT', 'B': 'INCORRECT', 'C': 'NOT_ATTEMPTED', 'NOT ATTEMPTED': 'NOT_ATTEMPTED'}
+# people write the rubric's letters, or the verdict with a space
+_HUMAN_LABELS = {**{k: v.value for k, v in VERDICT_LETTERS.items()}, 'NOT ATTEMPTED': Verdict.NOT_ATTEMPTED.value}
 
 def read_human_labels(path:str|Path, # a CSV, JSON lines or Parquet file with id, verdict[, sample_idx]
                      )->pl.DataFrame: # id, sample_idx, grader="human", verdict
-    "Read human verdict labels, checking every row."
-    path = Path(path)
-    if not path.exists(): raise InvalidInput([Problem(str(path), None, '-', 'file not found')])
-    read = {'.parquet': pl.read_parquet, '.csv': pl.read_csv, '.jsonl': pl.read_ndjson, '.json': pl.read_ndjson}
-    if path.suffix not in read: raise UsageError(f'{path}: human labels must be .csv, .jsonl or .parquet')
-    df = read[path.suffix](path, **({'infer_schema': False} if path.suffix == '.csv' else {}))
-    missing = [c for c in ('id', 'verdict') if c not in df.columns]
-    if missing: raise InvalidInput([Problem(str(path), None, c, 'required column missing') for c in missing])
-    if 'sample_idx' not in df.columns: df = df.with_columns(pl.lit(0).alias('sample_idx'))
-    problems, rows = [], []
-    for i, (id_, v, s) in enumerate(df.select('id', 'verdict', 'sample_idx').iter_rows(), 1):
-        label = _LABEL_ALIASES.get(str(v).strip().upper(), str(v).strip().upper()) if v is not None else None
-        if not id_: problems.append(Problem(str(path), i, 'id', 'missing'))
-        if label not in VERDICTS: problems.append(Problem(str(path), i, 'verdict', f'not a verdict: {v!r}'))
-        try: s = int(s)
-        except (TypeError, ValueError): problems.append(Problem(str(path), i, 'sample_idx', f'not an integer: {s!r}'))
-        rows.append((str(id_), s, label))
-    if problems: raise InvalidInput(problems)
-    return pl.DataFrame(rows, schema={'id': pl.String, 'sample_idx': pl.Int64, 'verdict': pl.String},
-                        orient='row').with_columns(pl.lit('human').alias('grader'))
+    "Read human verdict labels (verdict names or the judge letters A/B/C), checking every row."
+    return read_grades(path, labels=_HUMAN_LABELS).select('id', 'sample_idx', pl.lit('human').alias('grader'), 'verdict')
 
 # %% ../nbs/22_cascade.ipynb #5d5180ac
 def agreement(a:pl.DataFrame, # one grader's grades (id, sample_idx, verdict, grader)

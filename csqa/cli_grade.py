@@ -6,10 +6,10 @@
 from __future__ import annotations
 import argparse, json
 from pathlib import Path
-from .schema import Problem, InvalidInput, UsageError
+from .schema import UsageError
 
 # %% auto #0
-__all__ = ['add_commands', 'parse_grader', 'run_grade', 'read_grades_file', 'run_agreement']
+__all__ = ['add_commands', 'parse_grader', 'run_grade', 'run_agreement']
 
 # %% ../nbs/93_cli_grade.ipynb #18709e81
 def add_commands(sub):
@@ -52,12 +52,12 @@ def parse_grader(spec:str)->tuple[str, str|None]:
 def run_grade(args)->int:
     "Handle `csqa grade`."
     import csqa
-    from csqa.grades import read_answers_file, write_grades, verdict_counts
-    from csqa.runs import update_manifest
+    from csqa.grades import write_grades, verdict_counts
+    from csqa.runs import read_answers, update_manifest
     kind, model = parse_grader(args.grader)
     run = Path(args.run)
     if not run.is_dir(): raise UsageError(f'{run}: no such run folder')
-    answers = read_answers_file(run/'answers.parquet')
+    answers = read_answers(run)
     desc = None if args.no_progress else 'judge'
     if kind == 'rules':
         from csqa.rules import grade_answers_rules
@@ -92,25 +92,13 @@ def run_grade(args)->int:
     return 0
 
 # %% ../nbs/93_cli_grade.ipynb #25b57be5
-_GRADE_COLUMNS = ('id', 'sample_idx', 'grader', 'verdict')
-
-def read_grades_file(path:str|Path)->'pl.DataFrame':
-    "Read a grades.parquet, checking it has the columns an agreement report needs."
-    import polars as pl
-    path = Path(path)
-    if path.is_dir(): path = path/'grades.parquet'
-    if not path.exists(): raise InvalidInput([Problem(str(path), None, '-', 'file not found')])
-    df = pl.read_parquet(path)
-    missing = [c for c in _GRADE_COLUMNS if c not in df.columns]
-    if missing: raise InvalidInput([Problem(str(path), None, c, 'required column missing') for c in missing])
-    return df
-
 def run_agreement(args)->int:
     "Handle `csqa agreement`."
+    from csqa.grades import read_grades
     from csqa.cascade import agreement, pick_grader, read_human_labels
     if (args.grades_b is None) == (args.human is None): raise UsageError('give either GRADES_B or --human FILE')
-    a = pick_grader(read_grades_file(args.grades_a), args.grader_a, args.grades_a)
-    b = read_human_labels(args.human) if args.human else pick_grader(read_grades_file(args.grades_b), args.grader_b,
+    a = pick_grader(read_grades(args.grades_a), args.grader_a, args.grades_a)
+    b = read_human_labels(args.human) if args.human else pick_grader(read_grades(args.grades_b), args.grader_b,
                                                                      args.grades_b)
     r = agreement(a, b)
     if args.json:

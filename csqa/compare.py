@@ -9,38 +9,35 @@ import numpy as np
 import polars as pl
 from scipy import stats
 from .schema import Verdict, UsageError
-from .metrics import (COUNT_COLUMNS, validate_grades, verdict_counts, unit_patterns, pattern_matrix,
-                          bootstrap_totals, percentile_interval, rates_from_counts, slice_keys, unit_of, SLICE_SEP)
+from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
+from .metrics import (unit_patterns, pattern_matrix, bootstrap_totals, percentile_interval, rates_from_counts,
+                          slice_keys, unit_of, SLICE_SEP)
 
 # %% auto #0
 __all__ = ['EXACT_BELOW', 'holm', 'benjamini_hochberg', 'mcnemar', 'Comparison', 'compare']
 
 # %% ../nbs/24_compare.ipynb #549d6b33
-def holm(p, # p-values (NaN stays NaN and is not counted)
-        )->np.ndarray: # Holm-adjusted p-values
-    "Holm's step-down adjustment (family-wise error rate)."
+def _adjusted(p, # p-values (NaN stays NaN and is not counted)
+              step, # sorted p-values -> their adjusted values, in the same order
+             )->np.ndarray:
+    "Apply a step-wise adjustment to the non-NaN p-values in ascending order, and put the results back in place."
     p = np.asarray(p, dtype=np.float64)
     out, ok = np.full(p.shape, np.nan), ~np.isnan(p)
     q = p[ok]
     order = np.argsort(q, kind='stable')
-    m = len(q)
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
-    res = np.empty(m); res[order] = adj
+    res = np.empty(len(q)); res[order] = step(q[order])
     out[ok] = res
     return out
+
+def holm(p, # p-values (NaN stays NaN and is not counted)
+        )->np.ndarray: # Holm-adjusted p-values
+    "Holm's step-down adjustment (family-wise error rate)."
+    return _adjusted(p, lambda s: np.minimum(1.0, np.maximum.accumulate((len(s) - np.arange(len(s))) * s)))
 
 def benjamini_hochberg(p, # p-values (NaN stays NaN and is not counted)
                       )->np.ndarray: # BH-adjusted p-values (q-values)
     "The Benjamini–Hochberg step-up adjustment (false discovery rate)."
-    p = np.asarray(p, dtype=np.float64)
-    out, ok = np.full(p.shape, np.nan), ~np.isnan(p)
-    q = p[ok]
-    order = np.argsort(q, kind='stable')
-    m = len(q)
-    adj = np.minimum(1.0, np.minimum.accumulate((m / np.arange(m, 0, -1) * q[order][::-1]))[::-1])
-    res = np.empty(m); res[order] = adj
-    out[ok] = res
-    return out
+    return _adjusted(p, lambda s: np.minimum(1.0, np.minimum.accumulate(len(s) / np.arange(len(s), 0, -1) * s[::-1])[::-1]))
 
 # %% ../nbs/24_compare.ipynb #a403ea31
 EXACT_BELOW = 25
@@ -89,8 +86,8 @@ def _paired_table(a:pl.DataFrame, b:pl.DataFrame)->tuple[pl.DataFrame, pl.DataFr
     "Joined rows with both runs' 0/1 counts, and the rows present in one run only."
     keys = ['id', 'sample_idx']
     slice_cols = [c for c in a.columns if c not in (*keys, 'verdict', 'grader', 'grader_confidence', 'raw', 'parse_status')]
-    ca = verdict_counts(a).select(*keys, *slice_cols, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _A)])
-    cb = verdict_counts(b).select(*keys, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _B)])
+    ca = verdict_indicators(a).select(*keys, *slice_cols, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _A)])
+    cb = verdict_indicators(b).select(*keys, *[pl.col(c).alias(n) for c, n in zip(COUNT_COLUMNS, _B)])
     joined = ca.join(cb, on=keys, how='inner').with_columns(
         ((pl.col('a_n_correct') == 1) & (pl.col('b_n_correct') == 0)).cast(pl.Int64).alias('right_a_only'),
         ((pl.col('b_n_correct') == 1) & (pl.col('a_n_correct') == 0)).cast(pl.Int64).alias('right_b_only'))

@@ -7,11 +7,11 @@ from __future__ import annotations
 import polars as pl
 import plotly.express as px
 import plotly.graph_objects as go
-from .audit import audit, normalized_text
+from .audit import audit, normalized_text, text_length, length_unit
 
 # %% auto #0
-__all__ = ['count_by', 'lang_crosstab', 'summary', 'domain_sunburst', 'lang_bars', 'prog_lang_bars', 'text_length', 'length_unit',
-           'length_table', 'length_histograms', 'duplicates_table']
+__all__ = ['count_by', 'lang_crosstab', 'summary', 'domain_sunburst', 'lang_bars', 'prog_lang_bars', 'length_table',
+           'length_histograms', 'duplicates_table']
 
 # %% ../nbs/02_explore.ipynb #f2d67e38
 def count_by(df:pl.DataFrame, # a canonical question table
@@ -73,20 +73,6 @@ def prog_lang_bars(df:pl.DataFrame,     # a canonical question table
                   )->go.Figure:         # one bar trace per language
     "Grouped bars of programming language × language."
     return lang_bars(df, 'prog_lang', log_y=log_y, title=title)
-
-# %% ../nbs/02_explore.ipynb #6afb4367
-def text_length(text:str|pl.Expr='answer', # the text column (a name or an expression)
-                lang:str|pl.Expr='lang',   # the language column: `zh` counts characters, anything else words
-               )->pl.Expr:                 # UInt32 length: non-space characters (zh) or whitespace-separated words
-    "Length of a text in its language's unit: characters for Chinese, words otherwise."
-    text, lang = (pl.col(e) if isinstance(e, str) else e for e in (text, lang))
-    return pl.when(lang == 'zh').then(text.str.count_matches(r'\S')).otherwise(text.str.count_matches(r'\S+')).cast(pl.UInt32)
-
-def length_unit(lang:str|pl.Expr='lang', # the language column
-               )->pl.Expr:               # `characters` for zh, else `words`
-    "The unit `text_length` counts in."
-    lang = pl.col(lang) if isinstance(lang, str) else lang
-    return pl.when(lang == 'zh').then(pl.lit('characters')).otherwise(pl.lit('words'))
 
 # %% ../nbs/02_explore.ipynb #6aedb524
 def _lengths(df:pl.DataFrame, fields:tuple[str, ...])->pl.DataFrame:

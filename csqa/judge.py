@@ -10,11 +10,12 @@ import polars as pl
 from .schema import Verdict, strip_reasoning
 from .backends import Backend, GenParams, Generation
 from .cache import cached_generate
-from .grades import check_answers, make_grades, verdict_counts
+from .runs import check_answers
+from .grades import make_grades, verdict_counts
 
 # %% auto #0
-__all__ = ['JUDGE_TEMPLATES', 'judge_template', 'template_hash', 'judge_template_hashes', 'judge_messages', 'parse_judge',
-           'grader_name', 'grade_answers_judge', 'judge_info']
+__all__ = ['JUDGE_TEMPLATES', 'VERDICT_LETTERS', 'judge_template', 'template_hash', 'judge_template_hashes', 'judge_messages',
+           'parse_judge', 'grader_name', 'grade_answers_judge', 'judge_info']
 
 # %% ../nbs/21_judge.ipynb #d8cfe70c
 JUDGE_TEMPLATES = {'en': 'judge_en.txt', 'zh': 'judge_zh.txt'}
@@ -46,7 +47,7 @@ def judge_messages(question:str,       # the question
     return [{'role': 'user', 'content': _SLOT.sub(lambda m: values[m[1]], judge_template(lang))}]
 
 # %% ../nbs/21_judge.ipynb #a8d7b7a4
-_LETTERS = {'A': Verdict.CORRECT, 'B': Verdict.INCORRECT, 'C': Verdict.NOT_ATTEMPTED}
+VERDICT_LETTERS = {'A': Verdict.CORRECT, 'B': Verdict.INCORRECT, 'C': Verdict.NOT_ATTEMPTED}
 _WORDS = {'correct': Verdict.CORRECT, 'incorrect': Verdict.INCORRECT, 'not_attempted': Verdict.NOT_ATTEMPTED,
           '正确': Verdict.CORRECT, '错误': Verdict.INCORRECT, '不正确': Verdict.INCORRECT, '未尝试': Verdict.NOT_ATTEMPTED}
 _GRADE_LINE = re.compile(r'^(?:(?:final|overall)\s+)?(?:grade|verdict|judg(?:e)?ment|rating)\s*(?:is)?\s*[:=]\s*(.+)$'
@@ -58,7 +59,7 @@ def _verdict_of(value:str)->Verdict|None:
     v = re.sub(r'not[\s_-]+attempted', 'not_attempted', value, flags=re.I)
     parts = [p for p in re.split(r'[\s:：,，.。!！()（）/-]+', v) if p]
     if not parts or len(parts) > 2: return None
-    found = {_LETTERS.get(p.upper()) if len(p) == 1 else _WORDS.get(p.lower()) for p in parts}
+    found = {VERDICT_LETTERS.get(p.upper()) if len(p) == 1 else _WORDS.get(p.lower()) for p in parts}
     return found.pop() if len(found) == 1 and None not in found else None
 
 def _line_verdict(line:str)->Verdict|None:

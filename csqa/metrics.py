@@ -4,21 +4,19 @@
 
 # %% ../nbs/23_metrics.ipynb #005c3391
 from __future__ import annotations
-from pathlib import Path
 import numpy as np
 import polars as pl
 from scipy import stats
-from .schema import VERDICTS, Verdict, Problem, InvalidInput, UsageError
+from .schema import VERDICTS, Verdict, UsageError
+from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
 
 # %% auto #0
-__all__ = ['RATES', 'METRICS', 'COUNT_COLUMNS', 'SLICE_SEP', 'rates_from_counts', 'validate_grades', 'read_grades',
-           'wilson_interval', 'bootstrap_totals', 'slice_keys', 'unit_of', 'verdict_counts', 'unit_patterns',
-           'pattern_matrix', 'percentile_interval', 'score', 'calibration', 'penalized_scores']
+__all__ = ['RATES', 'METRICS', 'SLICE_SEP', 'rates_from_counts', 'wilson_interval', 'bootstrap_totals', 'slice_keys', 'unit_of',
+           'unit_patterns', 'pattern_matrix', 'percentile_interval', 'score', 'calibration', 'penalized_scores']
 
 # %% ../nbs/23_metrics.ipynb #d1af9451
 RATES = ('correct', 'incorrect', 'not_attempted', 'parse_error')
 METRICS = (*RATES, 'cga', 'f')
-COUNT_COLUMNS = ('n_correct', 'n_incorrect', 'n_not_attempted', 'n_parse_error')
 
 def rates_from_counts(a, # correct counts: a number, a numpy array or a polars Series
                       b, # incorrect counts
@@ -33,42 +31,6 @@ def rates_from_counts(a, # correct counts: a number, a numpy array or a polars S
         correct, cga = share(a, n), share(a, attempted)
         return dict(correct=correct, incorrect=share(b, n), not_attempted=share(c, n), parse_error=share(p, n),
                     cga=cga, f=share(2 * cga * correct, cga + correct))
-
-# %% ../nbs/23_metrics.ipynb #415c498c
-def validate_grades(grades:pl.DataFrame, # a grades table: at least `id` and `verdict`
-                    path:str='<memory>', # where it came from, for the problem report
-                    first_line:int=1,    # the line number of the first row (2 for a CSV file with a header)
-                   )->pl.DataFrame:      # the table with `sample_idx`, `grader` filled in and verdicts normalised
-    "Check a grades table and bring it into the shape the scorers use; raises `InvalidInput` listing every bad row."
-    missing = [c for c in ('id', 'verdict') if c not in grades.columns]
-    if missing: raise InvalidInput([Problem(str(path), None, c, 'required column is missing') for c in missing])
-    df = grades.with_columns(pl.col('verdict').cast(pl.String).str.strip_chars().str.to_uppercase())
-    if 'sample_idx' not in df.columns: df = df.with_columns(pl.lit(0, pl.Int64).alias('sample_idx'))
-    if 'grader' not in df.columns: df = df.with_columns(pl.lit('given').alias('grader'))
-    df = df.with_columns(pl.col('id').cast(pl.String), pl.col('grader').cast(pl.String).fill_null('given'))
-    problems = []
-    bad = df.with_row_index('_row').filter(pl.col('verdict').is_null() | ~pl.col('verdict').is_in(list(VERDICTS)))
-    for row, raw in zip(bad['_row'], grades['verdict'].gather(bad['_row'])):
-        reason = 'missing verdict' if raw is None else f'unknown verdict {raw!r}'
-        problems.append(Problem(str(path), row + first_line, 'verdict', reason))
-    for row in df.with_row_index('_row').filter(pl.col('id').is_null())['_row']:
-        problems.append(Problem(str(path), row + first_line, 'id', 'missing id'))
-    dup = df.with_row_index('_row').filter(pl.struct('id', 'sample_idx', 'grader').is_duplicated())
-    for row, i in zip(dup['_row'], dup['id']):
-        problems.append(Problem(str(path), row + first_line, 'id', f'duplicate (id, sample_idx, grader) for {i!r}'))
-    if problems: raise InvalidInput(sorted(problems, key=lambda p: (p.line or 0, p.field)))
-    return df
-
-def read_grades(path:str|Path, # a graded table: .parquet, .jsonl / .ndjson or .csv
-               )->pl.DataFrame: # the validated table
-    "Read and validate a graded table file."
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.exists(): raise UsageError(f'no such file: {path}')
-    if suffix == '.parquet': return validate_grades(pl.read_parquet(path), str(path))
-    if suffix in ('.jsonl', '.ndjson'): return validate_grades(pl.read_ndjson(path), str(path))
-    if suffix == '.csv': return validate_grades(pl.read_csv(path, infer_schema_length=None), str(path), first_line=2)
-    raise UsageError(f'cannot read {path.name}: use a .parquet, .jsonl or .csv graded table')
 
 # %% ../nbs/23_metrics.ipynb #f25c5e5a
 def wilson_interval(k, # successes (array-like)
@@ -125,11 +87,7 @@ def unit_of(grades:pl.DataFrame, cluster:str|None)->pl.Expr:
     if cluster not in grades.columns: raise UsageError(f'cannot cluster by {cluster}: no such column')
     return pl.coalesce(pl.col(cluster).cast(pl.String), pl.col('id'))
 
-def verdict_counts(grades:pl.DataFrame)->pl.DataFrame:
-    "Add 0/1 columns `n_correct, n_incorrect, n_not_attempted, n_parse_error` (one per verdict) to a grades table."
-    return grades.with_columns([(pl.col('verdict') == v).cast(pl.Int64).alias(c) for v, c in zip(VERDICTS, COUNT_COLUMNS)])
-
-def unit_patterns(grades:pl.DataFrame, # a grades table with the 0/1 count columns of `verdict_counts`
+def unit_patterns(grades:pl.DataFrame, # a grades table with the 0/1 columns of `verdict_indicators`
                   keys:list[str],      # the group keys
                   unit:pl.Expr,        # the resampling unit
                   width_cols:list[str]=COUNT_COLUMNS, # the count columns that make a pattern
@@ -203,7 +161,7 @@ def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, g
         if grader not in df['grader'].unique().to_list():
             raise UsageError(f'no grader {grader!r} in the grades table (have: {", ".join(df["grader"].unique().sort())})')
         df = df.filter(pl.col('grader') == grader)
-    df = verdict_counts(df)
+    df = verdict_indicators(df)
     unit = unit_of(df, cluster)
     unit_is_row = cluster is None and df.select(pl.struct('id', 'grader').n_unique()).item() == len(df)
     rng = np.random.default_rng(seed)

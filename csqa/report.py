@@ -4,13 +4,15 @@
 
 # %% ../nbs/25_report.ipynb #d5ebfc58
 from __future__ import annotations
-import html, json
+import html
 from pathlib import Path
 import numpy as np
 import polars as pl
 import plotly.graph_objects as go
 from .schema import UsageError
-from .metrics import METRICS, score, calibration, read_grades
+from .grades import read_grades
+from .runs import ANSWERS, read_manifest
+from .metrics import METRICS, score, calibration
 from .compare import Comparison, compare
 
 # %% auto #0
@@ -24,10 +26,9 @@ def read_run(run:str|Path, # a run folder (with grades.parquet) or a graded tabl
     run = Path(run)
     if not run.is_dir(): return run.stem, read_grades(run)
     if not (run / 'grades.parquet').exists(): raise UsageError(f'{run} has no grades.parquet: grade the run first')
-    grades = read_grades(run / 'grades.parquet')
-    manifest = run / 'manifest.json'
-    name = json.loads(manifest.read_text()).get('name') if manifest.exists() else None
-    answers = run / 'answers.parquet'
+    grades = read_grades(run)
+    name = read_manifest(run).get('name')
+    answers = run / ANSWERS
     if answers.exists() and 'confidence' not in grades.columns:
         conf = pl.read_parquet(answers, columns=None)
         if 'confidence' in conf.columns:

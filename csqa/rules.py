@@ -8,11 +8,12 @@ import re, unicodedata
 from typing import NamedTuple
 import polars as pl
 from .schema import Verdict, strip_reasoning
-from .grades import check_answers, make_grades
+from .runs import check_answers
+from .grades import make_grades
 
 # %% auto #0
-__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'normalize_text', 'tokens', 'answer_tokens', 'gold_forms', 'abstains', 'RuleVerdict',
-           'grade_rules', 'grade_answers_rules']
+__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'normalize_text', 'tokens', 'answer_tokens',
+           'gold_forms', 'abstains', 'RuleVerdict', 'grade_rules', 'grade_answers_rules']
 
 # %% ../nbs/20_rules.ipynb #785331f7
 _CJK = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff'
@@ -162,6 +163,22 @@ class RuleVerdict(NamedTuple):
 
 SHORT_ANSWER = 20  # words; a longer answer may hold the gold and contradict it elsewhere
 LONG_GOLD = 8      # words; a gold this long is a sentence that an answer paraphrases rather than repeats
+DISTINCTIVE_CHARS = 4  # a one-token gold shorter than this (`c`, `DO`, `4`) is found in long text by chance
+LEAD_WORDS = 12        # words besides the gold in a first sentence that states the answer
+_LEAD_END = re.compile(r'[.!?;](?=\s)|[。！？；]|\n')
+
+def _distinctive(form:tuple)->bool:
+    "Whether a gold form is unlikely to appear in a long answer by chance: several tokens, or one long word."
+    return len(form) >= 2 or (len(form[0]) >= DISTINCTIVE_CHARS and not _NUMBER.fullmatch(form[0]))
+
+def _lead_tokens(text:str)->int:
+    "How many of the answer's tokens lie in its first sentence or line."
+    return len(answer_tokens(_LEAD_END.split(text.strip(), maxsplit=1)[0]))
+
+def _in_lead(resp:tuple, start:int, end:int, lead:int)->bool:
+    "Whether the mention resp[start:end] opens in the first sentence (`lead` tokens) and that sentence is mostly the gold."
+    # a gold that holds a full stop runs past the first sentence: the sentence then ends with the gold
+    return start < lead and _size(resp[:max(lead, end)]) - _size(resp[start:end]) <= LEAD_WORDS
 
 def _span_hits(resp:tuple, forms:list[tuple])->tuple[list[tuple[int, int]], str]:
     hits = {(s, s+len(f)) for f in forms for s in _spans(f, resp)}
@@ -191,6 +208,9 @@ def grade_rules(response:str|None, # the model's raw answer (reasoning blocks ar
         if any(_listed(resp, s, e) for s, e in hits):
             return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'candidate_list')
         if all(_negated(resp, s) for s, _ in hits): return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated')
+        lead = _lead_tokens(text)
+        if not short and not any(_distinctive(resp[s:e]) and _in_lead(resp, s, e, lead) for s, e in hits):
+            return RuleVerdict(Verdict.INCORRECT, 0.4, 'span_in_long')
         if abstains(text) and not abstains(gold): return RuleVerdict(Verdict.CORRECT, 0.7, 'hedged')
         return RuleVerdict(Verdict.CORRECT, 0.9 if short else 0.75, how)
     if abstains(text): return RuleVerdict(Verdict.NOT_ATTEMPTED, 0.9 if short else 0.7, 'abstain')

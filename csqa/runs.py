@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 import polars as pl
-from .schema import QUESTION_SCHEMA, UsageError
+from .schema import QUESTION_SCHEMA, LANGS, Problem, InvalidInput, UsageError
 
 # %% auto #0
-__all__ = ['MANIFEST', 'ANSWERS', 'JOURNAL', 'ANSWER_SCHEMA', 'ANSWER_COLUMNS', 'read_manifest', 'write_json_atomic',
-           'update_manifest', 'answers_frame', 'read_answers', 'parse_slice', 'select_questions', 'data_hash',
-           'answer_run']
+__all__ = ['MANIFEST', 'ANSWERS', 'JOURNAL', 'ANSWER_SCHEMA', 'ANSWER_COLUMNS', 'ANSWERS_REQUIRED', 'read_manifest',
+           'write_json_atomic', 'update_manifest', 'answers_frame', 'check_answers', 'read_answers', 'parse_slice',
+           'select_questions', 'data_hash', 'answer_run']
 
 # %% ../nbs/13_runs.ipynb #f3c47b98
 MANIFEST, ANSWERS, JOURNAL = 'manifest.json', 'answers.parquet', 'answers.journal.jsonl'
@@ -57,14 +57,49 @@ def answers_frame(rows:list[dict])->pl.DataFrame:
     "An answers table from row dicts, in the canonical column order and types."
     return pl.DataFrame([{c: r.get(c) for c in ANSWER_COLUMNS} for r in rows], schema=ANSWER_SCHEMA, orient='row')
 
-def read_answers(run_dir, # a run folder
-                )->pl.DataFrame:
-    "The run's answers table."
-    path = Path(run_dir)/ANSWERS
+ANSWERS_REQUIRED = ('id', 'sample_idx', 'question', 'answer', 'lang', 'response')
+_ANSWERS_OPTIONAL = ('aliases', 'error', 'domain', 'subdomain', 'prog_lang', 'pair_id')
+
+def _row_problems(row:dict, line:int, path:str)->list[Problem]:
+    out = []
+    def bad(field, reason): out.append(Problem(path, line, field, reason))
+    for f in ('id', 'question', 'answer'):
+        v = row[f]
+        if not isinstance(v, str) or not v.strip(): bad(f, 'missing or empty')
+    si = row['sample_idx']
+    if not isinstance(si, int) or isinstance(si, bool) or si < 0: bad('sample_idx', f'not a non-negative integer: {si!r}')
+    if row['lang'] not in LANGS: bad('lang', f'not one of {", ".join(LANGS)}: {row["lang"]!r}')
+    if row['response'] is not None and not isinstance(row['response'], str): bad('response', 'not text')
+    al = row.get('aliases')
+    if al is not None and not (isinstance(al, list) and all(isinstance(a, str) for a in al)):
+        bad('aliases', 'not a list of strings')
+    return out
+
+def check_answers(df:pl.DataFrame,      # an answers table (one row per id, sample_idx)
+                  path:str='<memory>',  # where it came from, for the messages
+                 )->pl.DataFrame:       # the same rows, optional columns added (null) where absent, aliases `[]` not null
+    "Validate an answers table for grading; raise `InvalidInput` listing every problem."
+    missing = [c for c in ANSWERS_REQUIRED if c not in df.columns]
+    if missing: raise InvalidInput([Problem(path, None, c, 'required column missing') for c in missing])
+    df = df.with_columns([pl.lit(None, dtype=ANSWER_SCHEMA[c]).alias(c) for c in _ANSWERS_OPTIONAL if c not in df.columns])
+    cols = [*ANSWERS_REQUIRED, 'aliases']
+    problems = [p for i, row in enumerate(df.select(cols).iter_rows(named=True), 1) for p in _row_problems(row, i, path)]
+    dup = df.select('id', 'sample_idx').is_duplicated()
+    problems += [Problem(path, i+1, 'id', 'duplicate (id, sample_idx)') for i in dup.arg_true().to_list()]
+    if problems: raise InvalidInput(sorted(problems, key=lambda p: (p.line or 0, p.field)))
+    return df.with_columns(pl.col('aliases').fill_null(pl.lit([], dtype=pl.List(pl.String))))
+
+def read_answers(path, # a run folder, or the `answers.parquet` file itself
+                )->pl.DataFrame: # the checked answers table (`check_answers`)
+    "A run's answers table, read from disk and validated."
+    path = Path(path)
+    if path.suffix != '.parquet': path = path/ANSWERS
     if not path.exists():
-        hint = ' (unfinished: rerun the same `csqa answer` command to resume)' if (Path(run_dir)/JOURNAL).exists() else ''
-        raise UsageError(f'no {ANSWERS} in {run_dir}{hint}')
-    return pl.read_parquet(path)
+        hint = ' (unfinished: rerun the same `csqa answer` command to resume)' if (path.parent/JOURNAL).exists() else ''
+        raise UsageError(f'no {path.name} in {path.parent}{hint}')
+    try: df = pl.read_parquet(path)
+    except Exception as e: raise InvalidInput([Problem(str(path), None, '-', f'not a readable Parquet file: {e}')])
+    return check_answers(df, str(path))
 
 # %% ../nbs/13_runs.ipynb #ef28afde
 def parse_slice(spec:str|None, # e.g. "lang=zh,domain=Databases"

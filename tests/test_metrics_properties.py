@@ -1,7 +1,8 @@
 "Properties of csqa.metrics that must hold for any grades table."
 import numpy as np, polars as pl, pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
-from csqa.metrics import rates_from_counts, score, validate_grades, read_grades, RATES, METRICS
+from csqa.grades import validate_grades, read_grades
+from csqa.metrics import rates_from_counts, score, RATES, METRICS
 from csqa.schema import VERDICTS, InvalidInput
 
 CHINESE_SIMPLEQA = {  # percent: CO, NA, IN, CGA, F (Chinese SimpleQA paper, REFERENCE.md §2)

@@ -1,4 +1,4 @@
-"The rules grader's case table: bilingual glosses, code tokens, numbers, abstention (EN/ZH), candidate lists."
+"The rules grader's case table: bilingual glosses, code tokens, numbers, abstention (EN/ZH), candidate lists, golds in long answers."
 import pytest
 from csqa.rules import grade_rules, RuleVerdict
 from csqa.schema import Verdict
@@ -69,6 +69,17 @@ CASES = [  # response, gold, aliases, expected verdict, expected rule
     ('It is not 5432.', '5432', (), 'INCORRECT', 'negated'),
     ('它是不可变的', '可变', (), 'INCORRECT', 'negated'),
     ('finally', 'finally block', (), 'INCORRECT', 'partial'),
+    # a gold inside a long answer: CORRECT only when distinctive and stated in a short first sentence
+    ('The final keyword prevents subclassing. It can also mark a method that subclasses may not override, and a '
+     'variable that is assigned once.', 'final', (), 'CORRECT', 'span'),
+    ('PostgreSQL listens on port 5432 by default. You can change it with the port setting in postgresql.conf and '
+     'restart the server for it to take effect.', 'PostgreSQL', (), 'CORRECT', 'span'),
+    ('PostgreSQL listens on port 5432 by default. You can change it with the port setting in postgresql.conf and '
+     'restart the server for it to take effect.', '5432', (), 'INCORRECT', 'span_in_long'),
+    ('Many systems are built this way and there are plenty of reasons for it, including history, and in the end '
+     'the keyword final is what is used.', 'final', (), 'INCORRECT', 'span_in_long'),
+    ('Many languages have loops of several kinds. Java has for, while and do loops, and C has the same three, with '
+     'goto as a fourth way.', 'C', (), 'INCORRECT', 'span_in_long'),
 ]
 
 @pytest.mark.parametrize('response,gold,aliases,verdict,rule', CASES)
@@ -87,3 +98,25 @@ def test_confidence_orders_certainty():
 
 def test_chinese_lang_argument_accepted():
     assert grade_rules('哈希函数', '哈希函数（Hash Function）', lang='zh') == RuleVerdict(Verdict.CORRECT, 1.0, 'exact')
+
+
+DEMO_GARBAGE = [  # gold, response: `csqa demo`'s random tiny model; the gold turns up in long garbage by chance
+    ('final', '�ce加 returnsquest fromdepltic�Ӵated修哪� final��ated标ty语od��ataderpl�&. B�umruct一 rec fromistata v gorou�de并�要 72.'),
+    ('4', '�性tyidAT g值 4\n�单� arine�diU�ork blocata found��j C��7�ata F|�atedass Ctro 8detic N�ce C that单ridden'),
+    ('7', '�anginary str�ith种���et、种 goroutinerows并�节 defaul�7�\x1f val�� Goce elem单�il�ing po幯 defaul JavaScript��lesong fromtic returns< borable'),
+    ('c', '� 1alE�ost proper proper��\nte到odty returns Go�口ridden��条 C解ticgor�mm��U def�lemlcript duplic st有%Un多少解 final多utably 1�'),
+    ('DO', '�mo log do all源ound名�FC len算�一or种ofata allocates� algor�多语er ��ifi�uplictineil� RFCym[�ilde计id增able� immorde种'),
+]
+
+@pytest.mark.parametrize('gold,response', DEMO_GARBAGE)
+def test_gold_in_long_garbage_is_not_correct(gold, response):
+    got = grade_rules(response, gold)
+    assert got.verdict == Verdict.INCORRECT and got.confidence < 0.8, got
+
+def test_real_golds(codesimpleqa_path):
+    "On every benchmark row the gold grades itself CORRECT, and so does a sentence stating it (≥ 95%, 100% when measured)."
+    from csqa.data import load_questions
+    rows = load_questions(codesimpleqa_path).select('answer', 'lang').rows()
+    assert all(grade_rules(g, g, (), l).verdict == Verdict.CORRECT for g, l in rows)
+    stated = sum(grade_rules(f'The answer is {g}.', g, (), l).verdict == Verdict.CORRECT for g, l in rows)
+    assert stated >= 0.95 * len(rows), stated
