@@ -31,9 +31,10 @@ def test_wheel_installs_and_runs_on_the_bundled_sample(tmp_path):
     new_site = Path(subprocess.run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
                                    capture_output=True, text=True, check=True).stdout.strip())
     (new_site/'deps.pth').write_text('\n'.join(site.getsitepackages()) + '\n')
-    subprocess.run([sys.executable, '-m', 'pip', '--python', str(py), 'install', '-q', '--no-deps', '--no-index',
-                    str(wheel)], check=True, capture_output=True)
+    # Without PYTHONPATH: a checkout on the path would make pip think csqa is installed already.
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    subprocess.run([sys.executable, '-m', 'pip', '--python', str(py), 'install', '-q', '--no-deps', '--no-index',
+                    str(wheel)], check=True, capture_output=True, env=env)
     where = subprocess.run([py, '-c', 'import csqa; print(csqa.__file__)'], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(new_site)), where
