@@ -160,6 +160,30 @@ def _nonblank(e:pl.Expr)->pl.Expr:
     "Not null and not only whitespace (Python's `str.isspace` set: Unicode White_Space plus \\x1c–\\x1f)."
     return e.is_not_null() & e.str.contains(r'[^\s\x1c-\x1f]')
 
+# Validating a large clean file should not pay for decoding it. A line matching `_valid_line_pattern(fmt)` is valid by
+# construction: one JSON object holding exactly the format's fields, each once, in the format's order, spelt without
+# escapes (so no duplicate or hidden keys), each value of its kind: a string with only legal escapes and no raw control
+# characters, holding a character that is not whitespace (`\s` is Unicode White_Space; with \x00–\x1f excluded that is
+# Python's `str.isspace` set), a known language spelling, a list of such strings; `null` only for optional fields. Any
+# other line, valid or not, takes the careful path, so what is reported never depends on this pattern.
+_JSON_WS = r'[ \t\r]*'
+_ESCAPE = r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})'
+_CHAR = rf'(?:[^"\\\x00-\x1f]|{_ESCAPE})'
+_ANY_STR = rf'"{_CHAR}*"'
+_NONBLANK_STR = rf'"{_CHAR}*[^"\\\s\x00-\x1f]{_CHAR}*"'
+_FAST_LANGS = ('english', 'chinese', 'en', 'zh')  # the spellings released files use; others take the careful path
+_VALID_VALUE = {'text': _NONBLANK_STR, 'label': _NONBLANK_STR, 'lang': rf'"(?:{"|".join(_FAST_LANGS)})"',
+                'id': rf'(?:{_NONBLANK_STR}|-?(?:0|[1-9][0-9]*))',
+                'pair': rf'\[{_JSON_WS}{_NONBLANK_STR}{_JSON_WS},{_JSON_WS}{_NONBLANK_STR}{_JSON_WS}\]',
+                'strings': rf'\[{_JSON_WS}(?:{_ANY_STR}(?:{_JSON_WS},{_JSON_WS}{_ANY_STR})*)?{_JSON_WS}\]'}
+
+def _valid_line_pattern(fmt:Format)->str|None:
+    "A regular expression that only lines surely passing `record_problems` for `fmt` match, or None for formats it cannot judge."
+    if any(k not in _VALID_VALUE for k in fmt.fields.values()): return None
+    pairs = [rf'"{re.escape(f)}"{_JSON_WS}:{_JSON_WS}' + (_VALID_VALUE[k] if f in fmt.required else rf'(?:{_VALID_VALUE[k]}|null)')
+             for f, k in fmt.fields.items()]
+    return rf'^{_JSON_WS}\{{{_JSON_WS}' + rf'{_JSON_WS},{_JSON_WS}'.join(pairs) + rf'{_JSON_WS}\}}{_JSON_WS}$'
+
 def _clean_expr(df:pl.DataFrame, fmt:Format, raw_text:bool)->pl.Expr:
     "A boolean expression: True where a row surely passes `record_problems`; False where it must be checked."
     ok = ~pl.col('text').str.contains(_wrong_shape_pattern(fmt)) if raw_text else pl.lit(True)
@@ -294,15 +318,22 @@ def _check_batch(batch:pl.DataFrame, fmt:Format)->tuple[list, list]:
         doubtful.append(d.filter(~ok).select('line', 'text'))
     return clean, doubtful
 
-def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress)->tuple[Format, list, int]:
-    "Clean frames and the row count of a JSONL file; doubtful rows go to `checked`."
+def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
+                validate_only:bool=False, # count lines proved valid by `_valid_line_pattern` without decoding them
+               )->tuple[Format, list, int]:
+    "Clean frames (only `line` for proved lines when `validate_only`) and the row count of a JSONL file; doubtful rows go to `checked`."
     lines, undecodable = _read_lines(path, name)
-    records = lines.filter(pl.col('text').str.strip_chars().str.len_bytes() > 0)
-    if not len(records) and not undecodable: raise InvalidInput([Problem(name, None, '-', 'empty file')])
     if fmt_name == 'auto':
-        keys = _first_record_keys(records)
+        keys = _first_record_keys(lines)
         fmt_name = detect_format(keys, name) if keys is not None else 'codesimpleqa'
     fmt, frames, doubtful = FORMATS[fmt_name], [], []
+    if validate_only and (pattern := _valid_line_pattern(fmt)) is not None:
+        proved = lines['text'].str.contains(pattern).fill_null(False)
+        frames.append(lines.filter(proved).select('line'))
+        lines = lines.filter(~proved)
+    proved_rows = sum(len(f) for f in frames)
+    records = lines.filter(pl.col('text').str.strip_chars().str.len_bytes() > 0)
+    if not len(records) and not undecodable and not proved_rows: raise InvalidInput([Problem(name, None, '-', 'empty file')])
     for line, (problem, raw) in undecodable.items(): checked.add(name, line, None, [(problem.field, problem.reason)], raw, fmt)
     batches = [records.slice(start, BATCH_ROWS) for start in range(0, len(records), BATCH_ROWS)]
     with _progress_bar(len(records), progress, path.stat().st_size) as bar, ThreadPoolExecutor(2) as pool:
@@ -313,7 +344,7 @@ def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress)->
         for line, text in d.iter_rows():
             rec, bad = _json_problem(text)
             checked.check(name, line, rec, text, fmt, [bad] if bad else None)
-    return fmt, frames, len(records) + len(undecodable)
+    return fmt, frames, proved_rows + len(records) + len(undecodable)
 
 def _read_json_array(path:Path, name:str, fmt_name:str, checked:_Checked)->tuple[Format, list, int]:
     "Rows of a file holding one JSON array of records."
@@ -435,7 +466,7 @@ def read_questions(src,                # a path, 'sample', a polars DataFrame or
         if ext == '.parquet': fmt, frames, rows = _read_table(pl.read_parquet(obj), name, format, checked)
         elif ext in ('.csv', '.tsv'): fmt, frames, rows = _read_csv(obj, name, format, checked)
         elif ext == '.json' and _starts_with_array(obj): fmt, frames, rows = _read_json_array(obj, name, format, checked)
-        else: fmt, frames, rows = _read_jsonl(obj, name, format, checked, progress)
+        else: fmt, frames, rows = _read_jsonl(obj, name, format, checked, progress, validate_only=not table)
     problems = sorted(checked.problems, key=lambda p: p.line or 0)
     quarantined = sorted(checked.quarantined, key=lambda q: q['line'])
     if problems and not lenient: raise InvalidInput(problems)

@@ -70,3 +70,18 @@ def test_fast_path_agrees_with_record_check(tmp_path, lines):
     res = read_questions(path, format='codesimpleqa', lenient=True)
     assert {q['line'] for q in res.quarantined} == expected_bad
     assert res.rows_loaded == len(lines) - len(expected_bad) == len(res.table)
+    checked = read_questions(path, format='codesimpleqa', lenient=True, table=False)  # the validation-only fast path
+    assert (checked.problems, checked.quarantined, checked.rows_loaded) == (res.problems, res.quarantined, res.rows_loaded)
+
+# A property: a line that `_valid_line_pattern` proves valid is always accepted by json.loads + record_problems.
+texts = st.one_of(st.text(max_size=6), st.text(alphabet=' \t\x1c\x1f\x85\xa0\u2028\u3000\u180e\u200b"\\/\x00\x7fé中', max_size=4))
+shaped = st.fixed_dictionaries({'question': texts, 'answer': texts, 'domain': st.lists(texts, min_size=2, max_size=2),
+                                'programming_language': texts, 'human_language': st.sampled_from(['english', 'chinese', 'en', 'zh', 'EN'])})
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(shaped, st.booleans()), min_size=1, max_size=30))
+def test_proved_lines_pass_record_check(recs):
+    fmt = FORMATS['codesimpleqa']
+    lines = [json.dumps(r, ensure_ascii=a) for r, a in recs]
+    proved = pl.Series(lines, dtype=pl.String).str.contains(data._valid_line_pattern(fmt)).to_list()
+    for text, ok in zip(lines, proved):
+        if ok: assert record_problems(json.loads(text), fmt) == [], text
