@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_backends.ipynb #3745db35
 from __future__ import annotations
-import asyncio, email.utils, hashlib, json, os, random, re, time
+import asyncio, email.utils, hashlib, ipaddress, json, os, random, re, time
+from urllib.parse import urlsplit, urlunsplit
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -13,9 +14,10 @@ from typing import AsyncIterator
 from .schema import UsageError
 
 # %% auto #0
-__all__ = ['Messages', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation', 'run_sync', 'Backend', 'retry_after_s',
-           'classify_error', 'resolve_api_key', 'OpenAIBackend', 'pick_device', 'pick_dtype', 'check_model_dir',
-           'model_fingerprint', 'HFBackend', 'VLLMBackend', 'make_backend']
+__all__ = ['Messages', 'OPENAI_API_HOST', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation', 'run_sync', 'Backend',
+           'retry_after_s', 'classify_error', 'redact_url', 'is_loopback', 'resolve_api_key', 'OpenAIBackend',
+           'pick_device', 'pick_dtype', 'check_model_dir', 'model_fingerprint', 'HFBackend', 'VLLMBackend',
+           'make_backend']
 
 # %% ../nbs/10_backends.ipynb #169b2624
 @dataclass(frozen=True)
@@ -111,17 +113,37 @@ def classify_error(e:Exception)->tuple[str, bool, float|None]:
     return type(e).__name__, False, None
 
 # %% ../nbs/10_backends.ipynb #0ca6731e
-_LOOPBACK = re.compile(r'^https?://(127\.|localhost|\[::1\]|0\.0\.0\.0)')
+OPENAI_API_HOST = 'api.openai.com'
+
+def redact_url(url:str|None, # a server URL, possibly with `user:pass@` or a query string
+              )->str|None:   # the URL without userinfo, query or fragment
+    "A URL safe to show, log or store."
+    if url is None: return None
+    parts = urlsplit(url)
+    host = parts.hostname or ''
+    if ':' in host: host = f'[{host}]'
+    netloc = host + (f':{parts.port}' if parts.port is not None else '')
+    return urlunsplit((parts.scheme, netloc, parts.path, '', ''))
+
+def is_loopback(url:str)->bool:
+    "Whether `url` points at this machine (127.0.0.0/8, ::1, localhost, 0.0.0.0)."
+    host = (urlsplit(url).hostname or '').lower()
+    if host == 'localhost': return True
+    try: return ipaddress.ip_address(host).is_loopback or host == '0.0.0.0'
+    except ValueError: return False
 
 def resolve_api_key(api_key_env:str|None, # the variable holding the key, e.g. "OPENAI_API_KEY"
-                    base_url:str|None,    # the server; a local server needs no key
+                    base_url:str|None,    # the server; None for the official OpenAI API
                    )->str:
-    "The API key from the named environment variable (`UsageError` when it is unset)."
+    "The API key from the named environment variable (`UsageError` when it is unset or would go to a third party)."
     if api_key_env:
         key = os.environ.get(api_key_env)
         if not key: raise UsageError(f'environment variable {api_key_env} (named by --api-key-env) is not set')
         return key
-    if base_url and _LOOPBACK.match(base_url): return 'EMPTY'
+    if base_url and is_loopback(base_url): return 'EMPTY'
+    if base_url and not (urlsplit(base_url).scheme == 'https' and urlsplit(base_url).hostname == OPENAI_API_HOST):
+        raise UsageError(f'{redact_url(base_url)} is not the OpenAI API: name the variable holding its key with '
+                         '--api-key-env (OPENAI_API_KEY is only sent to api.openai.com)')
     key = os.environ.get('OPENAI_API_KEY')
     if not key: raise UsageError('no API key: set OPENAI_API_KEY or name the variable with --api-key-env')
     return key
@@ -153,9 +175,10 @@ class OpenAIBackend(Backend):
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
         self.retry_base_s, self.retry_max_s, self.extra_body = retry_base_s, retry_max_s, dict(extra_body or {})
         self._api_key = resolve_api_key(api_key_env, base_url)
-    def __repr__(self): return f'OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})'
+    def __repr__(self): return f'OpenAIBackend(model={self.model!r}, base_url={redact_url(self.base_url)!r})'
     def identity(self)->dict:
-        return {'backend': self.kind, 'model': self.model, 'base_url': self.base_url, 'extra_body': self.extra_body}
+        return {'backend': self.kind, 'model': self.model, 'base_url': redact_url(self.base_url),
+                'extra_body': self.extra_body}
     def _client(self):
         import openai
         http = _http_lib()
@@ -220,7 +243,7 @@ class OpenAIBackend(Backend):
             client = self._client()
             try: await client.with_options(timeout=min(self.timeout, 10.0)).models.list()
             except (openai.APIConnectionError, openai.APITimeoutError) as e:
-                raise UsageError(f'cannot reach the server at {self.base_url or "api.openai.com"}: {e}') from None
+                raise UsageError(f'cannot reach the server at {redact_url(self.base_url) or OPENAI_API_HOST}: {e}') from None
             except openai.APIStatusError: pass  # something answered; /models may simply be missing or need other auth
             finally: await client.close()
         run_sync(probe())
