@@ -207,8 +207,16 @@ class OpenAIBackend(Backend):
                 raw = await client.post('/chat/completions', body=body, cast_to=_http_lib().Response)
                 data = json.loads(raw.content)
                 choice, usage = data['choices'][0], data.get('usage') or {}
-                text = choice['message']['content']
-                if not isinstance(text, str): raise TypeError('the response has no message content')
+                message = choice['message']
+                text, reasoning = message['content'], message.get('reasoning_content')
+                if text is None:  # a complete reply without an answer: asking again would get the same
+                    what = ('tool calls only' if message.get('tool_calls') else
+                            'reasoning only' if reasoning else 'null content')
+                    return Generation(None, f'no_content: the reply has no message content ({what})',
+                                      choice.get('finish_reason'), usage.get('prompt_tokens'),
+                                      usage.get('completion_tokens'), time.perf_counter() - start, retries)
+                if not isinstance(text, str): raise TypeError('the message content is not text')
+                if isinstance(reasoning, str) and reasoning: text = f'<think>{reasoning}</think>{text}'
                 return Generation(text, None, choice.get('finish_reason'), usage.get('prompt_tokens'),
                                   usage.get('completion_tokens'), time.perf_counter() - start, retries)
             except asyncio.CancelledError: raise
