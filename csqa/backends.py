@@ -14,10 +14,10 @@ from typing import AsyncIterator
 from .schema import UsageError
 
 # %% auto #0
-__all__ = ['Messages', 'OPENAI_API_HOST', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation', 'run_sync', 'Backend',
-           'retry_after_s', 'classify_error', 'redact_url', 'is_loopback', 'resolve_api_key', 'OpenAIBackend',
-           'pick_device', 'pick_dtype', 'check_model_dir', 'model_fingerprint', 'HFBackend', 'VLLMBackend',
-           'make_backend']
+__all__ = ['Messages', 'OPENAI_API_HOST', 'DEFAULT_CONCURRENCY', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation',
+           'run_sync', 'Backend', 'retry_after_s', 'classify_error', 'redact_url', 'is_loopback', 'resolve_api_key',
+           'OpenAIBackend', 'pick_device', 'pick_dtype', 'check_model_dir', 'model_fingerprint', 'HFBackend',
+           'VLLMBackend', 'make_backend']
 
 # %% ../nbs/10_backends.ipynb #169b2624
 @dataclass(frozen=True)
@@ -156,13 +156,15 @@ def _http_lib():
     return http
 
 # %% ../nbs/10_backends.ipynb #4767f0b5
+DEFAULT_CONCURRENCY = 64  # HTTP requests in flight at once, unless the user asks otherwise
+
 class OpenAIBackend(Backend):
     "Any OpenAI-compatible chat-completions server, through the `openai` async client."
     kind = 'openai'
     def __init__(self, model:str,              # the model name the server knows (for a local server: its path)
                  base_url:str|None=None,       # e.g. http://127.0.0.1:8000/v1; None for api.openai.com
                  api_key_env:str|None=None,    # environment variable holding the key
-                 concurrency:int=64,           # requests in flight at once
+                 concurrency:int=DEFAULT_CONCURRENCY, # requests in flight at once
                  timeout:float=60.0,           # seconds per request
                  max_retries:int=5,            # retries of 429/5xx/timeouts/unreadable bodies per request
                  retry_base_s:float=0.5,       # first backoff; doubles each retry, with jitter
