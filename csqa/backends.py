@@ -26,7 +26,7 @@ class GenParams:
     temperature: float = 0.0   # 0 means greedy
     top_p: float = 1.0         # nucleus sampling mass
     max_tokens: int = 256      # most new tokens per answer
-    seed: int|None = None      # sample `i` of an item uses `seed + i`, so samples differ yet reruns agree
+    seed: int|None = None      # sample `i` of an item uses `seed + i`, so samples differ yet reruns agree (hf: see HFBackend)
     n: int = 1                 # samples per prompt
     stop: tuple[str, ...] = () # stop sequences (not included in the text)
     def __post_init__(self):
