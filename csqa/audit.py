@@ -27,9 +27,15 @@ def stats(df:pl.DataFrame, # a canonical question table
             'lang_domain': {d: lang_domain[d] for d in _counts(df, 'domain')}}
 
 # %% ../nbs/03_audit.ipynb #0bbedd06
+_ALWAYS_DROPPED = r'[,;?"\'`]'                 # never part of the code a question names
+_EDGE_PUNCT = r'[\p{P}--[#%&*@/\\_,;?"\']]'     # punctuation that counts only between two word characters
+_CODE_WORD = r'[0-9a-z_]'
+
 def normalized_text(e:pl.Expr)->pl.Expr:
-    "Text compared case-, width-, whitespace- and punctuation-insensitively."
-    return e.str.normalize('NFKC').str.to_lowercase().str.replace_all(r'[\s\p{P}\p{S}]+', '')
+    "Text compared case-, width-, whitespace- and sentence-punctuation-insensitively; code punctuation is kept."
+    inner = rf'({_CODE_WORD}+(?:{_EDGE_PUNCT}+{_CODE_WORD}+)+)|{_EDGE_PUNCT}+'  # keep `node.js`, drop a final `.`
+    return (e.str.normalize('NFKC').str.to_lowercase().str.replace_all(_ALWAYS_DROPPED, '')
+             .str.replace_all(inner, '$1').str.replace_all(r'\s+', ''))
 
 def _duplicate_groups(df:pl.DataFrame, key:pl.Expr)->pl.DataFrame:
     "Groups of rows sharing `key`, with their ids, questions and golds."
