@@ -9,7 +9,7 @@ import polars as pl
 from .schema import label_flags
 
 # %% auto #0
-__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'text_length', 'length_unit', 'Audit', 'audit']
+__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'golds_conflict', 'text_length', 'length_unit', 'Audit', 'audit']
 
 # %% ../nbs/03_audit.ipynb #257ca9b0
 def _counts(df:pl.DataFrame, col:str|pl.Expr)->dict:
@@ -45,12 +45,17 @@ def _duplicate_groups(df:pl.DataFrame, key:pl.Expr)->pl.DataFrame:
                    pl.col('row'), pl.col('answer').alias('answers'))
               .filter(pl.col('count') > 1).drop('key'))
 
+def golds_conflict(answers:str|pl.Expr='answers', # a list column of a duplicate group's gold answers
+                  )->pl.Expr:                       # Boolean: the golds differ after `normalized_text`
+    "Whether a duplicate group's gold answers disagree: the audit's definition of a conflict."
+    answers = pl.col(answers) if isinstance(answers, str) else answers
+    return answers.list.eval(normalized_text(pl.element())).list.n_unique() > 1
+
 def _conflicts(groups:pl.DataFrame)->pl.DataFrame:
     "Duplicate groups whose golds differ, with each distinct gold and its count."
     rows = []
-    for g in groups.iter_rows(named=True):
+    for g in groups.filter(golds_conflict()).iter_rows(named=True):
         golds = pl.DataFrame({'answer': g['answers']}).with_columns(normalized_text(pl.col('answer')).alias('k'))
-        if golds['k'].n_unique() < 2: continue
         counted = golds.group_by('k', maintain_order=True).agg(pl.col('answer').first(), pl.len().alias('count'))
         counted = counted.sort('count', descending=True, maintain_order=True)
         rows.append({'question': g['question'], 'lang': g['lang'], 'count': g['count'],

@@ -19,3 +19,11 @@ def test_cpp_and_csharp_golds_conflict():
                      ['C++', 'C#', 'c#.']))
     assert a.normalized_duplicates['count'].to_list() == [3]
     assert a.conflicting_golds['golds'].to_list() == [[{'answer': 'C#', 'count': 2}, {'answer': 'C++', 'count': 1}]]
+
+def test_duplicates_table_agrees_with_audit_conflicts():
+    from csqa.explore import duplicates_table
+    t = _table(['Which language added LINQ?', 'which language added LINQ', 'What is O?', 'what is o'],
+               ['C++', 'C#', 'O(1)', 'o(1)'])
+    d = duplicates_table(t)
+    assert d['conflicting'].to_list() == [True, False]
+    assert d.filter('conflicting')['question'].to_list() == audit(t).conflicting_golds['question'].to_list()
