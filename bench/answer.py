@@ -68,8 +68,7 @@ def thread_pool_rate(base_url:str, n:int, threads:int)->float:
     return n/dt
 
 def http_benchmarks():
-    from csqa.backends import OpenAIBackend
-    conc = OpenAIBackend.__init__.__defaults__[2]  # csqa's default concurrency
+    from csqa.backends import DEFAULT_CONCURRENCY as conc
     cpus = os.cpu_count()
     with MockServer(0.05) as srv:
         ours = csqa_rate(srv.base_url, 1280)

@@ -9,7 +9,7 @@ import polars as pl
 from .schema import label_flags
 
 # %% auto #0
-__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'text_length', 'length_unit', 'Audit', 'audit']
+__all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'golds_conflict', 'text_length', 'length_unit', 'Audit', 'audit']
 
 # %% ../nbs/03_audit.ipynb #257ca9b0
 def _counts(df:pl.DataFrame, col:str|pl.Expr)->dict:
@@ -27,9 +27,15 @@ def stats(df:pl.DataFrame, # a canonical question table
             'lang_domain': {d: lang_domain[d] for d in _counts(df, 'domain')}}
 
 # %% ../nbs/03_audit.ipynb #0bbedd06
+_ALWAYS_DROPPED = r'[,;?"\'`]'                 # never part of the code a question names
+_EDGE_PUNCT = r'[\p{P}--[#%&*@/\\_,;?"\']]'     # punctuation that counts only between two word characters
+_CODE_WORD = r'[0-9a-z_]'
+
 def normalized_text(e:pl.Expr)->pl.Expr:
-    "Text compared case-, width-, whitespace- and punctuation-insensitively."
-    return e.str.normalize('NFKC').str.to_lowercase().str.replace_all(r'[\s\p{P}\p{S}]+', '')
+    "Text compared case-, width-, whitespace- and sentence-punctuation-insensitively; code punctuation is kept."
+    inner = rf'({_CODE_WORD}+(?:{_EDGE_PUNCT}+{_CODE_WORD}+)+)|{_EDGE_PUNCT}+'  # keep `node.js`, drop a final `.`
+    return (e.str.normalize('NFKC').str.to_lowercase().str.replace_all(_ALWAYS_DROPPED, '')
+             .str.replace_all(inner, '$1').str.replace_all(r'\s+', ''))
 
 def _duplicate_groups(df:pl.DataFrame, key:pl.Expr)->pl.DataFrame:
     "Groups of rows sharing `key`, with their ids, questions and golds."
@@ -39,12 +45,17 @@ def _duplicate_groups(df:pl.DataFrame, key:pl.Expr)->pl.DataFrame:
                    pl.col('row'), pl.col('answer').alias('answers'))
               .filter(pl.col('count') > 1).drop('key'))
 
+def golds_conflict(answers:str|pl.Expr='answers', # a list column of a duplicate group's gold answers
+                  )->pl.Expr:                       # Boolean: the golds differ after `normalized_text`
+    "Whether a duplicate group's gold answers disagree: the audit's definition of a conflict."
+    answers = pl.col(answers) if isinstance(answers, str) else answers
+    return answers.list.eval(normalized_text(pl.element())).list.n_unique() > 1
+
 def _conflicts(groups:pl.DataFrame)->pl.DataFrame:
     "Duplicate groups whose golds differ, with each distinct gold and its count."
     rows = []
-    for g in groups.iter_rows(named=True):
+    for g in groups.filter(golds_conflict()).iter_rows(named=True):
         golds = pl.DataFrame({'answer': g['answers']}).with_columns(normalized_text(pl.col('answer')).alias('k'))
-        if golds['k'].n_unique() < 2: continue
         counted = golds.group_by('k', maintain_order=True).agg(pl.col('answer').first(), pl.len().alias('count'))
         counted = counted.sort('count', descending=True, maintain_order=True)
         rows.append({'question': g['question'], 'lang': g['lang'], 'count': g['count'],

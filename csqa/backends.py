@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_backends.ipynb #3745db35
 from __future__ import annotations
-import asyncio, email.utils, hashlib, json, os, random, re, time
+import asyncio, email.utils, hashlib, ipaddress, json, os, random, re, time
+from urllib.parse import urlsplit, urlunsplit
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -13,9 +14,10 @@ from typing import AsyncIterator
 from .schema import UsageError
 
 # %% auto #0
-__all__ = ['Messages', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation', 'run_sync', 'Backend', 'retry_after_s',
-           'classify_error', 'resolve_api_key', 'OpenAIBackend', 'pick_device', 'pick_dtype', 'check_model_dir',
-           'model_fingerprint', 'HFBackend', 'VLLMBackend', 'make_backend']
+__all__ = ['Messages', 'OPENAI_API_HOST', 'DEFAULT_CONCURRENCY', 'WEIGHT_SUFFIXES', 'BACKENDS', 'GenParams', 'Generation',
+           'run_sync', 'Backend', 'retry_after_s', 'classify_error', 'redact_url', 'is_loopback', 'resolve_api_key',
+           'OpenAIBackend', 'pick_device', 'pick_dtype', 'check_model_dir', 'model_fingerprint', 'HFBackend',
+           'VLLMBackend', 'make_backend']
 
 # %% ../nbs/10_backends.ipynb #169b2624
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class GenParams:
     temperature: float = 0.0   # 0 means greedy
     top_p: float = 1.0         # nucleus sampling mass
     max_tokens: int = 256      # most new tokens per answer
-    seed: int|None = None      # sample `i` of an item uses `seed + i`, so samples differ yet reruns agree
+    seed: int|None = None      # sample `i` of an item uses `seed + i`, so samples differ yet reruns agree (hf: see HFBackend)
     n: int = 1                 # samples per prompt
     stop: tuple[str, ...] = () # stop sequences (not included in the text)
     def __post_init__(self):
@@ -111,17 +113,37 @@ def classify_error(e:Exception)->tuple[str, bool, float|None]:
     return type(e).__name__, False, None
 
 # %% ../nbs/10_backends.ipynb #0ca6731e
-_LOOPBACK = re.compile(r'^https?://(127\.|localhost|\[::1\]|0\.0\.0\.0)')
+OPENAI_API_HOST = 'api.openai.com'
+
+def redact_url(url:str|None, # a server URL, possibly with `user:pass@` or a query string
+              )->str|None:   # the URL without userinfo, query or fragment
+    "A URL safe to show, log or store."
+    if url is None: return None
+    parts = urlsplit(url)
+    host = parts.hostname or ''
+    if ':' in host: host = f'[{host}]'
+    netloc = host + (f':{parts.port}' if parts.port is not None else '')
+    return urlunsplit((parts.scheme, netloc, parts.path, '', ''))
+
+def is_loopback(url:str)->bool:
+    "Whether `url` points at this machine (127.0.0.0/8, ::1, localhost, 0.0.0.0)."
+    host = (urlsplit(url).hostname or '').lower()
+    if host == 'localhost': return True
+    try: return ipaddress.ip_address(host).is_loopback or host == '0.0.0.0'
+    except ValueError: return False
 
 def resolve_api_key(api_key_env:str|None, # the variable holding the key, e.g. "OPENAI_API_KEY"
-                    base_url:str|None,    # the server; a local server needs no key
+                    base_url:str|None,    # the server; None for the official OpenAI API
                    )->str:
-    "The API key from the named environment variable (`UsageError` when it is unset)."
+    "The API key from the named environment variable (`UsageError` when it is unset or would go to a third party)."
     if api_key_env:
         key = os.environ.get(api_key_env)
         if not key: raise UsageError(f'environment variable {api_key_env} (named by --api-key-env) is not set')
         return key
-    if base_url and _LOOPBACK.match(base_url): return 'EMPTY'
+    if base_url and is_loopback(base_url): return 'EMPTY'
+    if base_url and not (urlsplit(base_url).scheme == 'https' and urlsplit(base_url).hostname == OPENAI_API_HOST):
+        raise UsageError(f'{redact_url(base_url)} is not the OpenAI API: name the variable holding its key with '
+                         '--api-key-env (OPENAI_API_KEY is only sent to api.openai.com)')
     key = os.environ.get('OPENAI_API_KEY')
     if not key: raise UsageError('no API key: set OPENAI_API_KEY or name the variable with --api-key-env')
     return key
@@ -134,13 +156,15 @@ def _http_lib():
     return http
 
 # %% ../nbs/10_backends.ipynb #4767f0b5
+DEFAULT_CONCURRENCY = 64  # HTTP requests in flight at once, unless the user asks otherwise
+
 class OpenAIBackend(Backend):
     "Any OpenAI-compatible chat-completions server, through the `openai` async client."
     kind = 'openai'
     def __init__(self, model:str,              # the model name the server knows (for a local server: its path)
                  base_url:str|None=None,       # e.g. http://127.0.0.1:8000/v1; None for api.openai.com
                  api_key_env:str|None=None,    # environment variable holding the key
-                 concurrency:int=64,           # requests in flight at once
+                 concurrency:int=DEFAULT_CONCURRENCY, # requests in flight at once
                  timeout:float=60.0,           # seconds per request
                  max_retries:int=5,            # retries of 429/5xx/timeouts/unreadable bodies per request
                  retry_base_s:float=0.5,       # first backoff; doubles each retry, with jitter
@@ -153,9 +177,10 @@ class OpenAIBackend(Backend):
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
         self.retry_base_s, self.retry_max_s, self.extra_body = retry_base_s, retry_max_s, dict(extra_body or {})
         self._api_key = resolve_api_key(api_key_env, base_url)
-    def __repr__(self): return f'OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})'
+    def __repr__(self): return f'OpenAIBackend(model={self.model!r}, base_url={redact_url(self.base_url)!r})'
     def identity(self)->dict:
-        return {'backend': self.kind, 'model': self.model, 'base_url': self.base_url, 'extra_body': self.extra_body}
+        return {'backend': self.kind, 'model': self.model, 'base_url': redact_url(self.base_url),
+                'extra_body': self.extra_body}
     def _client(self):
         import openai
         http = _http_lib()
@@ -184,8 +209,16 @@ class OpenAIBackend(Backend):
                 raw = await client.post('/chat/completions', body=body, cast_to=_http_lib().Response)
                 data = json.loads(raw.content)
                 choice, usage = data['choices'][0], data.get('usage') or {}
-                text = choice['message']['content']
-                if not isinstance(text, str): raise TypeError('the response has no message content')
+                message = choice['message']
+                text, reasoning = message['content'], message.get('reasoning_content')
+                if text is None:  # a complete reply without an answer: asking again would get the same
+                    what = ('tool calls only' if message.get('tool_calls') else
+                            'reasoning only' if reasoning else 'null content')
+                    return Generation(None, f'no_content: the reply has no message content ({what})',
+                                      choice.get('finish_reason'), usage.get('prompt_tokens'),
+                                      usage.get('completion_tokens'), time.perf_counter() - start, retries)
+                if not isinstance(text, str): raise TypeError('the message content is not text')
+                if isinstance(reasoning, str) and reasoning: text = f'<think>{reasoning}</think>{text}'
                 return Generation(text, None, choice.get('finish_reason'), usage.get('prompt_tokens'),
                                   usage.get('completion_tokens'), time.perf_counter() - start, retries)
             except asyncio.CancelledError: raise
@@ -220,7 +253,7 @@ class OpenAIBackend(Backend):
             client = self._client()
             try: await client.with_options(timeout=min(self.timeout, 10.0)).models.list()
             except (openai.APIConnectionError, openai.APITimeoutError) as e:
-                raise UsageError(f'cannot reach the server at {self.base_url or "api.openai.com"}: {e}') from None
+                raise UsageError(f'cannot reach the server at {redact_url(self.base_url) or OPENAI_API_HOST}: {e}') from None
             except openai.APIStatusError: pass  # something answered; /models may simply be missing or need other auth
             finally: await client.close()
         run_sync(probe())

@@ -44,7 +44,7 @@ EXACT_BELOW = 25
 
 def mcnemar(b, # questions right in run A only (array-like)
             c, # questions right in run B only
-           )->tuple[np.ndarray, np.ndarray, np.ndarray]: # (statistic, p-value, method) per element
+           )->tuple[np.ndarray, np.ndarray, np.ndarray]: # (corrected χ², p-value, method of the p-value) per element
     "McNemar's test on discordant counts, element-wise: exact binomial for small counts, chi-square otherwise."
     b, c = np.asarray(b, dtype=np.int64), np.asarray(c, dtype=np.int64)
     d = b + c
@@ -53,7 +53,7 @@ def mcnemar(b, # questions right in run A only (array-like)
         chi2 = np.where(d > 0, (np.abs(b - c) - 1.0).clip(0) ** 2 / d, 0.0)
     p = np.where(exact, np.minimum(1.0, 2 * stats.binom.cdf(np.minimum(b, c), d, 0.5)), stats.chi2.sf(chi2, 1))
     p = np.where(d == 0, 1.0, p)
-    return np.where(exact, np.minimum(b, c), chi2), p, np.where(exact, 'exact binomial', 'chi-square (corrected)')
+    return chi2, p, np.where(exact, 'exact binomial', 'chi-square (corrected)')
 
 # %% ../nbs/24_compare.ipynb #642760c7
 @dataclass
@@ -93,6 +93,14 @@ def _paired_table(a:pl.DataFrame, b:pl.DataFrame)->tuple[pl.DataFrame, pl.DataFr
         ((pl.col('b_n_correct') == 1) & (pl.col('a_n_correct') == 0)).cast(pl.Int64).alias('right_b_only'))
     return joined, a.join(b, on=keys, how='anti').select(keys), b.join(a, on=keys, how='anti').select(keys)
 
+def _within_families(out:pl.DataFrame, col:str, adjust)->np.ndarray:
+    "Adjust `col` separately within each slice (a family); the overall row is a family of one, left as it is."
+    p, family, adjusted = out[col].to_numpy().astype(np.float64), out['slice'].to_numpy(), np.full(len(out), np.nan)
+    for s in np.unique(family):
+        rows = np.flatnonzero(family == s)
+        adjusted[rows] = adjust(p[rows])
+    return adjusted
+
 def compare(a:pl.DataFrame,          # grades of run A
             b:pl.DataFrame,          # grades of run B, on the same questions
             by:list|str|None=None,   # slice columns, as in `csqa.metrics.score`
@@ -103,7 +111,7 @@ def compare(a:pl.DataFrame,          # grades of run A
             grader:str|None=None,    # the grader to compare (needed when a run holds several)
             names:tuple[str, str]=('A', 'B'), # run names for the report
            )->Comparison:
-    "Paired differences (B − A) in correct and F per slice, with McNemar and bootstrap p-values, Holm and BH adjusted."
+    "Paired differences (B − A) in correct and F per slice, with McNemar and bootstrap p-values, Holm and BH adjusted within each slice."
     a, b = _single_grader(a, grader, names[0]), _single_grader(b, grader, names[1])
     joined, only_a, only_b = _paired_table(a, b)
     unit, rng, parts = unit_of(joined, cluster), np.random.default_rng(seed), []
@@ -126,17 +134,16 @@ def compare(a:pl.DataFrame,          # grades of run A
             tail = np.minimum((diff <= 0).sum(0), (diff >= 0).sum(0))
             cols[f'p_boot_{m}'] = np.minimum(1.0, 2 * (tail + 1) / (n_boot + 1))  # never 0 from finitely many draws
         cols['right_a_only'], cols['right_b_only'] = totals[:, 8], totals[:, 9]
-        cols['mcnemar_stat'], cols['mcnemar_p'], cols['mcnemar_method'] = mcnemar(totals[:, 8], totals[:, 9])
+        cols['mcnemar_chi2'], cols['mcnemar_p'], cols['mcnemar_method'] = mcnemar(totals[:, 8], totals[:, 9])
         cols['small_n'] = freq.sum(1) < 30
         part = pl.DataFrame(cols)
         part = pl.concat([groups, part], how='horizontal') if keys else part
         parts.append(part.with_columns(pl.lit(SLICE_SEP.join(keys) or 'overall').alias('slice')))
     if not parts: return Comparison(pl.DataFrame(), only_a, only_b, tuple(names))
     out = pl.concat(parts, how='diagonal_relaxed')
-    out = out.with_columns(pl.Series('mcnemar_p_holm', holm(out['mcnemar_p'])),
-                           pl.Series('mcnemar_p_bh', benjamini_hochberg(out['mcnemar_p'])),
-                           pl.Series('p_boot_f_holm', holm(out['p_boot_f'])),
-                           pl.Series('p_boot_f_bh', benjamini_hochberg(out['p_boot_f'])))
+    out = out.with_columns(pl.Series(f'{p}_{name}', _within_families(out, p, adjust))
+                           for p in ('mcnemar_p', 'p_boot_correct', 'p_boot_f')
+                           for name, adjust in (('holm', holm), ('bh', benjamini_hochberg)))
     key_cols = list(dict.fromkeys(c for keys in slice_keys(joined, by) for c in keys))
     return Comparison(out.select('slice', *key_cols, *[c for c in out.columns if c not in ('slice', *key_cols)]),
                       only_a, only_b, tuple(names))

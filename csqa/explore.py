@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import plotly.express as px
 import plotly.graph_objects as go
-from .audit import audit, normalized_text, text_length, length_unit
+from .audit import audit, golds_conflict, text_length, length_unit
 
 # %% auto #0
 __all__ = ['count_by', 'lang_crosstab', 'summary', 'domain_sunburst', 'lang_bars', 'prog_lang_bars', 'length_table',
@@ -114,5 +114,5 @@ def duplicates_table(df:pl.DataFrame,     # a canonical question table
     a = audit(df)
     groups = a.normalized_duplicates if normalized else a.exact_duplicates
     golds = pl.col('answers').list.unique(maintain_order=True)
-    disagree = pl.col('answers').list.eval(normalized_text(pl.element())).list.n_unique() > 1
-    return groups.select('count', 'lang', 'question', golds.alias('golds'), disagree.alias('conflicting'), pl.col('id').alias('ids'))
+    return groups.select('count', 'lang', 'question', golds.alias('golds'), golds_conflict().alias('conflicting'),
+                         pl.col('id').alias('ids'))

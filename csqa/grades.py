@@ -62,7 +62,7 @@ def write_grades(run_dir:str|Path,  # a run folder
 # %% ../nbs/19_grades.ipynb #bb04630c
 def validate_grades(grades:pl.DataFrame,    # a graded table: at least `id` and `verdict`
                     path:str='<memory>',    # where it came from, for the problem report
-                    first_line:int=1,       # the line number of the first row (2 for a CSV file with a header)
+                    lines:list|None=None,   # the file line each row starts on; None: report 1-based row numbers
                     labels:dict|None=None,  # other spellings of verdicts, upper case, e.g. `{'A': 'CORRECT'}`
                    )->pl.DataFrame:         # the table with `sample_idx`, `grader` filled in and verdicts normalised
     "Check a graded table and bring it into the shape the scorers use; raise `InvalidInput` listing every bad row."
@@ -75,21 +75,36 @@ def validate_grades(grades:pl.DataFrame,    # a graded table: at least `id` and 
     sample_idx = pl.col('sample_idx').cast(pl.Int64, strict=False)
     df = df.with_columns(pl.col('id').cast(pl.String), pl.col('grader').cast(pl.String).fill_null('given'),
                          sample_idx).with_row_index('_row')
+    line_of = (lambda row: lines[row]) if lines is not None else (lambda row: row + 1)
     problems = []
     bad = df.filter(pl.col('verdict').is_null() | ~pl.col('verdict').is_in(list(VERDICTS)))
     for row, raw in zip(bad['_row'], grades['verdict'].gather(bad['_row'])):
         reason = 'missing verdict' if raw is None else f'unknown verdict {raw!r}'
-        problems.append(Problem(str(path), row + first_line, 'verdict', reason))
+        problems.append(Problem(str(path), line_of(row), 'verdict', reason))
     for row in df.filter(pl.col('id').is_null() | (pl.col('id').str.strip_chars() == ''))['_row']:
-        problems.append(Problem(str(path), row + first_line, 'id', 'missing id'))
+        problems.append(Problem(str(path), line_of(row), 'id', 'missing id'))
     for row in df.filter(pl.col('sample_idx').is_null() | (pl.col('sample_idx') < 0))['_row']:
         raw = grades['sample_idx'][row]  # only a given column can be bad
-        problems.append(Problem(str(path), row + first_line, 'sample_idx', f'not a non-negative integer: {raw!r}'))
+        problems.append(Problem(str(path), line_of(row), 'sample_idx', f'not a non-negative integer: {raw!r}'))
     dup = df.filter(pl.struct('id', 'sample_idx', 'grader').is_duplicated())
     for row, i in zip(dup['_row'], dup['id']):
-        problems.append(Problem(str(path), row + first_line, 'id', f'duplicate (id, sample_idx, grader) for {i!r}'))
+        problems.append(Problem(str(path), line_of(row), 'id', f'duplicate (id, sample_idx, grader) for {i!r}'))
     if problems: raise InvalidInput(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return df.drop('_row')
+
+def _csv_row_lines(path:Path)->list[int]:
+    "The line each CSV record starts on (after the header); a quoted cell can span several lines."
+    import csv
+    with open(path, encoding='utf-8-sig', errors='replace', newline='') as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        starts, start = [], reader.line_num + 1
+        for _ in reader: starts.append(start); start = reader.line_num + 1
+    return starts
+
+def _jsonl_row_lines(path:Path)->list[int]:
+    "The line of each JSON record: blank lines hold no record."
+    return [i for i, line in enumerate(path.read_bytes().split(b'\n'), 1) if line.strip()]
 
 def read_grades(path:str|Path,          # a run folder (its grades.parquet) or a graded table: .parquet, .jsonl / .ndjson, .csv
                 labels:dict|None=None,  # other spellings of verdicts (see `validate_grades`)
@@ -100,12 +115,16 @@ def read_grades(path:str|Path,          # a run folder (its grades.parquet) or a
     if not path.exists(): raise UsageError(f'no such file: {path}')
     suffix = path.suffix.lower()
     try:
+        # Parquet has no lines: its problems carry 1-based row numbers
         if suffix == '.parquet': return validate_grades(pl.read_parquet(path), str(path), labels=labels)
-        if suffix in ('.jsonl', '.ndjson'): return validate_grades(pl.read_ndjson(path), str(path), labels=labels)
+        if suffix in ('.jsonl', '.ndjson'):
+            return validate_grades(pl.read_ndjson(path), str(path), _jsonl_row_lines(path), labels=labels)
         if suffix == '.csv':
             # ids stay text: `007` is not `7`
             df = pl.read_csv(path, infer_schema_length=None, schema_overrides={'id': pl.String, 'verdict': pl.String})
-            return validate_grades(df, str(path), first_line=2, labels=labels)
+            lines = _csv_row_lines(path)
+            # the csv module and polars agree on records; if they ever do not, row numbers are still right
+            return validate_grades(df, str(path), lines if len(lines) == df.height else None, labels=labels)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InvalidInput([Problem(str(path), None, '-', f'not a readable {suffix[1:]} file: {e}')])
     raise UsageError(f'cannot read {path.name}: use a .parquet, .jsonl or .csv graded table')

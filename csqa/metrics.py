@@ -34,7 +34,7 @@ def rates_from_counts(a, # correct counts: a number, a numpy array or a polars S
 
 # %% ../nbs/23_metrics.ipynb #f25c5e5a
 def wilson_interval(k, # successes (array-like)
-                    n, # trials (array-like); 0 gives NaN
+                    n, # trials (array-like); 0 gives the uninformative (0, 1)
                     ci:float=0.95, # coverage
                    )->tuple[np.ndarray, np.ndarray]: # (lower, upper)
     "The Wilson score interval for the proportion `k/n`, element-wise."

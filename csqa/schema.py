@@ -220,9 +220,10 @@ class UsageError(ValueError):
 
 # %% ../nbs/00_schema.ipynb #7bdbcad9
 _THINK = re.compile(r'<(think|thinking|reasoning)>.*?(</\1>|\Z)', re.S | re.I)
+_LONE_CLOSE = re.compile(r'\A.*</(think|thinking|reasoning)>', re.S | re.I)
 
 def strip_reasoning(text:str|None, # a model's raw response
                    )->str|None:     # the response without reasoning blocks, stripped
     "Remove `<think>…</think>` (and `<thinking>`, `<reasoning>`) blocks from a response."
     if text is None: return None
-    return _THINK.sub('', text).strip()
+    return _LONE_CLOSE.sub('', _THINK.sub('', text)).strip()

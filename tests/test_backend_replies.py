@@ -1,0 +1,53 @@
+"Replies without content are recorded, not retried; `reasoning_content` is kept as a `<think>` block."
+import asyncio, threading
+import pytest
+from aiohttp import web
+from csqa.backends import GenParams, make_backend
+from csqa.schema import strip_reasoning
+
+REPLIES = {
+    'tools': {'content': None, 'tool_calls': [{'id': 't', 'type': 'function',
+                                               'function': {'name': 'f', 'arguments': '{}'}}]},
+    'reasoning-only': {'content': None, 'reasoning_content': 'still thinking'},
+    'reasoning': {'content': 'O(log n)', 'reasoning_content': 'binary search halves the range'},
+    'plain': {'content': 'O(n)'},
+}
+
+@pytest.fixture
+def stub():
+    "A loopback chat-completions server answering by the prompt text; it counts POSTs."
+    state = {'posts': 0}
+    async def chat(request):
+        state['posts'] += 1
+        body = await request.json()
+        message = {'role': 'assistant', **REPLIES[body['messages'][-1]['content']]}
+        return web.json_response({'choices': [{'index': 0, 'message': message, 'finish_reason': 'stop'}],
+                                  'usage': {'prompt_tokens': 3, 'completion_tokens': 2}})
+    loop, ready = asyncio.new_event_loop(), threading.Event()
+    async def start():
+        app = web.Application(); app.router.add_post('/v1/chat/completions', chat)
+        state['runner'] = runner = web.AppRunner(app); await runner.setup()
+        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()
+        state['url'] = f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1'
+    def serve():
+        asyncio.set_event_loop(loop); loop.run_until_complete(start()); ready.set(); loop.run_forever()
+    threading.Thread(target=serve, daemon=True).start(); ready.wait(10)
+    yield state
+    asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+
+def _ask(stub, *names):
+    b = make_backend('openai', 'stub', stub['url'], max_retries=3, retry_base_s=0.01)
+    return [g[0] for g in b.generate([[{'role': 'user', 'content': n}] for n in names], GenParams())]
+
+@pytest.mark.parametrize('name,what', [('tools', 'tool calls only'), ('reasoning-only', 'reasoning only')])
+def test_null_content_is_a_recorded_error_not_retried(stub, name, what):
+    g, = _ask(stub, name)
+    assert g.text is None and g.error.startswith('no_content:') and what in g.error
+    assert g.retries == 0 and stub['posts'] == 1
+
+def test_reasoning_content_kept_as_think_block(stub):
+    reasoned, plain = _ask(stub, 'reasoning', 'plain')
+    assert reasoned.text == '<think>binary search halves the range</think>O(log n)'
+    assert strip_reasoning(reasoned.text) == 'O(log n)'
+    assert plain.text == 'O(n)' and plain.error is None
