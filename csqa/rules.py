@@ -8,8 +8,8 @@ import re, unicodedata
 from typing import NamedTuple
 import polars as pl
 from .schema import Verdict, strip_reasoning
-from .runs import check_answers
-from .grades import make_grades
+from .runs import check_answers, answer_statuses
+from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'normalize_text', 'tokens', 'answer_tokens',
@@ -224,7 +224,8 @@ def grade_answers_rules(answers:pl.DataFrame, # an answers table (CONTRACTS sche
                        )->pl.DataFrame:       # the grades table, `grader="rules"`
     "Grade every row of an answers table with the rules."
     answers = check_answers(answers)
-    graded = [grade_rules(r, g, a or (), l) for r, g, a, l in
-              answers.select('response', 'answer', 'aliases', 'lang').iter_rows()]
+    statuses = answer_statuses(answers)
+    graded = [grade_rules(t, g, a or (), l) if s == 'ok' else RuleVerdict(UNGRADED_VERDICTS[s], 1.0, s)
+              for s, (t, g, a, l) in zip(statuses, answers.select('answer_text', 'answer', 'aliases', 'lang').iter_rows())]
     return make_grades(answers, 'rules', [g.verdict for g in graded], [g.confidence for g in graded],
-                       [g.rule for g in graded], ['no_response' if g.rule == 'no_response' else 'ok' for g in graded])
+                       [g.rule for g in graded], statuses)
