@@ -203,6 +203,8 @@ def calibration(graded:pl.DataFrame, # rows with `verdict` and `confidence` (0â€
                )->tuple[pl.DataFrame, float]: # (bins: lo, hi, n, mean_confidence, accuracy, gap), ECE
     "Reliability bins and the expected calibration error."
     if 'confidence' not in graded.columns: raise UsageError('no confidence column: the run did not elicit confidence')
+    if 'parse_status' in graded.columns:  # failed requests say nothing about calibration, as they say nothing in `score`
+        graded = graded.filter(~pl.col('parse_status').is_in(list(EXCLUDED_STATUSES)).fill_null(False))
     rated = graded.filter(pl.col('confidence').is_not_null())
     conf = (rated['confidence'].cast(pl.Float64).to_numpy() / 100).clip(0, 1)
     hit = (rated['verdict'] == Verdict.CORRECT.value).to_numpy().astype(np.float64)
