@@ -101,7 +101,7 @@ def grade_answers_judge(answers:pl.DataFrame,                # an answers table 
     raws, confidences = [None]*len(rows), [1.0]*len(rows)
     for i, (g,) in zip(todo, gens):
         raws[i], confidences[i] = (g.text if g.error is None else f'judge error: {g.error}'), None
-        verdicts[i], statuses[i] = parse_judge(g.text) if g.error is None else (Verdict.PARSE_ERROR, 'parse_error')
+        verdicts[i], statuses[i] = parse_judge(g.text) if g.error is None else (Verdict.PARSE_ERROR, 'judge_error')
     return make_grades(answers, grader_name(backend), verdicts, confidences, raws, statuses)
 
 def judge_info(backend:Backend,       # the judge model
@@ -112,6 +112,8 @@ def judge_info(backend:Backend,       # the judge model
     "What a manifest records about a judge: identity, decoding, rubric hashes, verdict counts, cache use."
     info = {'grader': grader_name(backend), 'identity': backend.identity(), 'params': params.as_dict(),
             'template_hashes': judge_template_hashes()}
-    if grades is not None: info['counts'] = verdict_counts(grades)
+    if grades is not None:
+        info['counts'] = verdict_counts(grades)
+        info['judge_errors'] = int((grades['parse_status'] == 'judge_error').sum())
     if stats: info['cache'] = {k: stats[k] for k in ('hits', 'misses', 'errors') if k in stats}
     return info
