@@ -8,7 +8,7 @@ import argparse, json, math, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['add_commands', 'readable_scores', 'run_score', 'run_compare', 'run_report']
+__all__ = ['add_commands', 'readable_scores', 'score_warnings', 'run_score', 'run_compare', 'run_report']
 
 # %% ../nbs/94_cli_score.ipynb #23b1873f
 def _add_common(p:argparse.ArgumentParser):
@@ -59,21 +59,42 @@ def readable_scores(scores)->'pl.DataFrame':
     import polars as pl
     from csqa.report import format_interval, LEADERBOARD_METRICS
     keys = [c for c in scores.columns if c in ('slice', 'grader', 'lang', 'domain', 'subdomain', 'prog_lang')]
-    return scores.select(*keys, 'n', *[pl.struct(m, f'{m}_lo', f'{m}_hi').map_elements(
+    excluded = ['n_excluded'] if 'n_excluded' in scores.columns and scores['n_excluded'].sum() else []
+    return scores.select(*keys, 'n', *excluded, *[pl.struct(m, f'{m}_lo', f'{m}_hi').map_elements(
         lambda r, m=m: format_interval(r[m], r[f'{m}_lo'], r[f'{m}_hi']), return_dtype=pl.String).alias(m)
         for m in LEADERBOARD_METRICS], 'small_n')
 
 # %% ../nbs/94_cli_score.ipynb #9565a04e
+def score_warnings(run, # the run folder or graded table scored
+                   scores:'pl.DataFrame', # `score` output
+                  )->list[str]: # one line per problem, for stderr
+    "Why the scores may be incomplete: rows left out (failed requests), or a run whose answering had errors."
+    import polars as pl
+    from csqa.metrics import EXCLUDED_STATUSES
+    from csqa.runs import read_manifest
+    out = []
+    for r in scores.filter(pl.col('slice') == 'overall').iter_rows(named=True):
+        if r.get('n_excluded'):
+            why = '; '.join(EXCLUDED_STATUSES[s.split('=')[0]] for s in r['excluded'].split(', '))
+            out.append(f"{r['grader']}: {r['n_excluded']} rows left out of the scores ({r['excluded']}): {why}")
+    status = read_manifest(run).get('status') if Path(run).is_dir() else None
+    if status == 'complete_with_errors':
+        out.append(f'{run}: some requests failed while answering (status complete_with_errors): '
+                   'rerun `csqa answer` to retry them, then grade and score again')
+    return out
+
 def run_score(args)->int:
-    "csqa score: print (and store in the run folder) rates with intervals."
+    "csqa score: print (and store in the run folder) rates with intervals; warn on stderr about left-out rows."
     from csqa.metrics import score
     from csqa.report import read_run
+    from csqa.runs import write_json_atomic
     name, grades = read_run(args.run)
     scores = score(grades, by=_by(args), n_boot=args.n_boot, seed=args.seed, cluster=args.cluster, grader=args.grader)
+    warnings = score_warnings(args.run, scores)
     result = {'run': name, 'source': str(args.run), 'by': _by(args), 'grader': args.grader, 'n_boot': args.n_boot,
-              'seed': args.seed, 'ci': 0.95, 'cluster': args.cluster, 'rows': scores.to_dicts()}
-    if Path(args.run).is_dir():
-        (Path(args.run) / 'scores.json').write_text(json.dumps(_clean(result), ensure_ascii=False, indent=1))
+              'seed': args.seed, 'ci': 0.95, 'cluster': args.cluster, 'warnings': warnings, 'rows': scores.to_dicts()}
+    if Path(args.run).is_dir(): write_json_atomic(Path(args.run) / 'scores.json', _clean(result))
+    for w in warnings: print(f'warning: {w}', file=sys.stderr)
     if args.json: _print_json(result)
     else: _print_table(readable_scores(scores))
     return 0

@@ -10,15 +10,21 @@ import polars as pl
 from .schema import Verdict, VERDICTS, Problem, InvalidInput, UsageError
 
 # %% auto #0
-__all__ = ['GRADES_SCHEMA', 'PARSE_STATUSES', 'SLICE_CARRY', 'COUNT_COLUMNS', 'make_grades', 'merge_grades', 'write_grades',
-           'validate_grades', 'read_grades', 'verdict_indicators', 'verdict_counts']
+__all__ = ['GRADES_SCHEMA', 'PARSE_STATUSES', 'UNGRADED_VERDICTS', 'SLICE_CARRY', 'COUNT_COLUMNS', 'make_grades', 'merge_grades',
+           'write_grades', 'validate_grades', 'read_grades', 'verdict_indicators', 'verdict_counts']
 
 # %% ../nbs/19_grades.ipynb #f5d932e3
 GRADES_SCHEMA = {
     'id': pl.String, 'sample_idx': pl.Int64, 'grader': pl.String, 'verdict': pl.String,
     'grader_confidence': pl.Float64, 'raw': pl.String, 'parse_status': pl.String,
     'lang': pl.String, 'domain': pl.String, 'subdomain': pl.String, 'prog_lang': pl.String, 'pair_id': pl.String}
-PARSE_STATUSES = ('ok', 'parse_error', 'no_response')
+# ok: graded; parse_error: the judge's reply names no verdict; no_response: the model said nothing (NOT_ATTEMPTED);
+# unparseable_answer: a calibration reply without a parseable answer (PARSE_ERROR, kept in N as not correct);
+# answer_error / judge_error: the answering or judging request failed (PARSE_ERROR, left out of scores, counted as excluded)
+PARSE_STATUSES = ('ok', 'parse_error', 'no_response', 'unparseable_answer', 'answer_error', 'judge_error')
+# the verdict every grader gives a row that has no text to grade (`csqa.runs.answer_statuses`)
+UNGRADED_VERDICTS = {'no_response': Verdict.NOT_ATTEMPTED, 'unparseable_answer': Verdict.PARSE_ERROR,
+                     'answer_error': Verdict.PARSE_ERROR}
 SLICE_CARRY = ('lang', 'domain', 'subdomain', 'prog_lang', 'pair_id')
 
 # %% ../nbs/19_grades.ipynb #fbd84b18

@@ -10,8 +10,8 @@ import polars as pl
 from .schema import Verdict, strip_reasoning
 from .backends import Backend, GenParams, Generation
 from .cache import cached_generate
-from .runs import check_answers
-from .grades import make_grades, verdict_counts
+from .runs import check_answers, answer_statuses
+from .grades import make_grades, verdict_counts, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['JUDGE_TEMPLATES', 'VERDICT_LETTERS', 'judge_template', 'template_hash', 'judge_template_hashes', 'judge_messages',
@@ -39,7 +39,7 @@ _SLOT = re.compile(r'\{(question|target|predicted)\}')
 
 def judge_messages(question:str,       # the question
                    gold:str,           # the gold target
-                   response:str|None,  # the model's raw answer
+                   response:str|None,  # the answer to grade (`answer_text`; reasoning blocks are removed here too)
                    lang:str|None='en', # the item's language; picks the rubric
                   )->list[dict]:       # one user message
     "The chat sent to the judge for one answer."
@@ -90,17 +90,18 @@ def grade_answers_judge(answers:pl.DataFrame,                # an answers table 
                        )->pl.DataFrame:                      # the grades table, `grader="judge:<model>"`
     "Grade every row of an answers table with an LLM judge."
     answers = check_answers(answers)
-    rows = answers.select('question', 'answer', 'response', 'lang').rows()
-    todo = [i for i, (_, _, r, _) in enumerate(rows) if strip_reasoning(r)]
-    prompts = [judge_messages(q, g, r, l) for q, g, r, l in (rows[i] for i in todo)]
+    rows = answers.select('question', 'answer', 'answer_text', 'lang').rows()
+    statuses = answer_statuses(answers)
+    todo = [i for i, s in enumerate(statuses) if s == 'ok']
+    prompts = [judge_messages(q, g, t, l) for q, g, t, l in (rows[i] for i in todo)]
     combined = template_hash(''.join(sorted(judge_template_hashes().values())))
     gens = cached_generate(backend, prompts, params.__class__(**{**params.as_dict(), 'n': 1}), cache=cache,
                            template_hash=combined, desc=desc, stats=stats) if prompts else []
-    verdicts, statuses = [Verdict.NOT_ATTEMPTED]*len(rows), ['no_response']*len(rows)
+    verdicts = [UNGRADED_VERDICTS.get(s) for s in statuses]
     raws, confidences = [None]*len(rows), [1.0]*len(rows)
     for i, (g,) in zip(todo, gens):
         raws[i], confidences[i] = (g.text if g.error is None else f'judge error: {g.error}'), None
-        verdicts[i], statuses[i] = parse_judge(g.text) if g.error is None else (Verdict.PARSE_ERROR, 'parse_error')
+        verdicts[i], statuses[i] = parse_judge(g.text) if g.error is None else (Verdict.PARSE_ERROR, 'judge_error')
     return make_grades(answers, grader_name(backend), verdicts, confidences, raws, statuses)
 
 def judge_info(backend:Backend,       # the judge model
@@ -111,6 +112,8 @@ def judge_info(backend:Backend,       # the judge model
     "What a manifest records about a judge: identity, decoding, rubric hashes, verdict counts, cache use."
     info = {'grader': grader_name(backend), 'identity': backend.identity(), 'params': params.as_dict(),
             'template_hashes': judge_template_hashes()}
-    if grades is not None: info['counts'] = verdict_counts(grades)
+    if grades is not None:
+        info['counts'] = verdict_counts(grades)
+        info['judge_errors'] = int((grades['parse_status'] == 'judge_error').sum())
     if stats: info['cache'] = {k: stats[k] for k in ('hits', 'misses', 'errors') if k in stats}
     return info

@@ -11,8 +11,9 @@ from .schema import VERDICTS, Verdict, UsageError
 from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
 
 # %% auto #0
-__all__ = ['RATES', 'METRICS', 'SLICE_SEP', 'rates_from_counts', 'wilson_interval', 'bootstrap_totals', 'slice_keys', 'unit_of',
-           'unit_patterns', 'pattern_matrix', 'percentile_interval', 'score', 'calibration', 'penalized_scores']
+__all__ = ['RATES', 'METRICS', 'SLICE_SEP', 'EXCLUDED_STATUSES', 'rates_from_counts', 'wilson_interval', 'bootstrap_totals',
+           'slice_keys', 'unit_of', 'unit_patterns', 'pattern_matrix', 'percentile_interval', 'score', 'calibration',
+           'penalized_scores']
 
 # %% ../nbs/23_metrics.ipynb #d1af9451
 RATES = ('correct', 'incorrect', 'not_attempted', 'parse_error')
@@ -147,6 +148,22 @@ def _score_groups(pat:pl.DataFrame, keys:list[str], n_boot:int, rng, ci:float, u
     return pl.concat([groups, out], how='horizontal') if keys else out
 
 # %% ../nbs/23_metrics.ipynb #1130fcb0
+# rows whose request failed say nothing about the model (or the answer): scores leave them out and count them
+EXCLUDED_STATUSES = {'answer_error': 'the answering request failed: rerun `csqa answer` on the run to retry them',
+                     'judge_error': 'the judge request failed: rerun `csqa grade` on the run to retry them'}
+
+def _why(rows:pl.DataFrame)->str:
+    "`answer_error=2, judge_error=1`: how many rows of each excluded status."
+    counts = rows.group_by('parse_status').len().sort('parse_status')
+    return ', '.join(f'{s}={n}' for s, n in counts.iter_rows())
+
+def _excluded_counts(left_out:pl.DataFrame, keys:list[str])->pl.DataFrame:
+    "Per group: how many rows were excluded (`n_excluded`) and why (`excluded`, e.g. `answer_error=2`)."
+    per_status = left_out.group_by([*keys, 'parse_status']).len().sort('parse_status')
+    return per_status.group_by(keys, maintain_order=True).agg(
+        pl.col('len').sum().alias('n_excluded'),
+        (pl.col('parse_status') + '=' + pl.col('len').cast(pl.String)).str.join(', ').alias('excluded'))
+
 def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, grader)
           by:list|str|None=None, # slice columns, e.g. ['lang', 'domain'], or a list of such lists / 'a,b' strings
           n_boot:int=1000,       # bootstrap replicates (0: no bootstrap; Wilson only)
@@ -154,13 +171,17 @@ def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, g
           ci:float=0.95,         # interval coverage
           cluster:str|None=None, # resample clusters of this column (e.g. 'pair_id') instead of questions
           grader:str|None=None,  # score only this grader (default: each grader separately)
-         )->pl.DataFrame:        # one row per group: slice, keys, n, counts, rates, `*_lo`/`*_hi`, small_n, ci_method
-    "SimpleQA rates with confidence intervals, overall, per language and per slice."
+         )->pl.DataFrame:        # one row per group: slice, keys, n, counts, rates, `*_lo`/`*_hi`, small_n, ci_method, n_excluded, excluded
+    "SimpleQA rates with confidence intervals, overall, per language and per slice; failed requests left out and counted."
     df = validate_grades(grades)
     if grader is not None:
         if grader not in df['grader'].unique().to_list():
             raise UsageError(f'no grader {grader!r} in the grades table (have: {", ".join(df["grader"].unique().sort())})')
         df = df.filter(pl.col('grader') == grader)
+    if 'parse_status' not in df.columns: df = df.with_columns(pl.lit(None, pl.String).alias('parse_status'))
+    excluded = pl.col('parse_status').is_in(list(EXCLUDED_STATUSES)).fill_null(False)
+    left_out, df = df.filter(excluded), df.filter(~excluded)
+    if df.is_empty(): raise UsageError(f'nothing to score: all {len(left_out)} rows are excluded ({_why(left_out)})')
     df = verdict_indicators(df)
     unit = unit_of(df, cluster)
     unit_is_row = cluster is None and df.select(pl.struct('id', 'grader').n_unique()).item() == len(df)
@@ -169,6 +190,8 @@ def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, g
     for keys in slice_keys(df, by):
         keys_g = ['grader', *keys]
         part = _score_groups(unit_patterns(df, keys_g, unit), keys_g, n_boot, rng, ci, unit_is_row)
+        part = part.join(_excluded_counts(left_out, keys_g), on=keys_g, how='left', nulls_equal=True) \
+                   .with_columns(pl.col('n_excluded').fill_null(0), pl.col('excluded').fill_null(''))
         parts.append(part.with_columns(pl.lit(SLICE_SEP.join(keys) or 'overall').alias('slice')))
     out = pl.concat(parts, how='diagonal_relaxed')
     key_cols = [c for c in dict.fromkeys(c for keys in slice_keys(df, by) for c in keys)]
@@ -180,6 +203,8 @@ def calibration(graded:pl.DataFrame, # rows with `verdict` and `confidence` (0â€
                )->tuple[pl.DataFrame, float]: # (bins: lo, hi, n, mean_confidence, accuracy, gap), ECE
     "Reliability bins and the expected calibration error."
     if 'confidence' not in graded.columns: raise UsageError('no confidence column: the run did not elicit confidence')
+    if 'parse_status' in graded.columns:  # failed requests say nothing about calibration, as they say nothing in `score`
+        graded = graded.filter(~pl.col('parse_status').is_in(list(EXCLUDED_STATUSES)).fill_null(False))
     rated = graded.filter(pl.col('confidence').is_not_null())
     conf = (rated['confidence'].cast(pl.Float64).to_numpy() / 100).clip(0, 1)
     hit = (rated['verdict'] == Verdict.CORRECT.value).to_numpy().astype(np.float64)

@@ -122,14 +122,20 @@ def slice_heatmap(scores:pl.DataFrame, # `score` output with a `domain×prog_lan
 
 def reliability_diagram(runs:dict[str, pl.DataFrame], # run name → grades with a `confidence` column
                         n_bins:int=10,
+                        grader:str|None=None, # only this grader (default: each grader separately, as `score` does)
                        )->go.Figure:
-    "Accuracy against mean stated confidence per bin, with the diagonal of perfect calibration; ECE in the legend."
+    "Accuracy against mean stated confidence per bin, one line per run and grader; ECE in the legend."
     fig = go.Figure(go.Scatter(x=[0, 100], y=[0, 100], mode='lines', name='perfect', line=dict(dash='dot', color='grey')))
     for name, g in runs.items():
-        bins, ece = calibration(g, n_bins)
-        fig.add_scatter(x=(bins['mean_confidence'] * 100).to_list(), y=(bins['accuracy'] * 100).to_list(),
-                        mode='lines+markers', name=f'{name} (ECE {100 * ece:.1f})', customdata=bins['n'].to_list(),
-                        hovertemplate='confidence %{x:.1f}<br>accuracy %{y:.1f}<br>n %{customdata}<extra></extra>')
+        if 'grader' not in g.columns: g = g.with_columns(pl.lit('given').alias('grader'))
+        graders = [grader] if grader is not None else sorted(g['grader'].unique().to_list())
+        for gr in graders:
+            # one line per grader: a run graded twice must not count each answer twice
+            bins, ece = calibration(g.filter(pl.col('grader') == gr), n_bins)
+            label = name if len(graders) == 1 else f'{name} · {gr}'
+            fig.add_scatter(x=(bins['mean_confidence'] * 100).to_list(), y=(bins['accuracy'] * 100).to_list(),
+                            mode='lines+markers', name=f'{label} (ECE {100 * ece:.1f})', customdata=bins['n'].to_list(),
+                            hovertemplate='confidence %{x:.1f}<br>accuracy %{y:.1f}<br>n %{customdata}<extra></extra>')
     fig.update_layout(title='Reliability diagram', xaxis_title='stated confidence', yaxis_title='accuracy (% correct)',
                       template='plotly_white', height=420)
     return fig
@@ -171,10 +177,11 @@ def html_report(runs:dict[str, pl.DataFrame], # run name → grades (with `confi
     figures = [slice_bars(scores, s) for s in ('lang', 'domain', 'prog_lang') if any((v['slice'] == s).any() for v in scores.values())]
     if len(by) == 3: figures += [slice_heatmap(s, title=name) for name, s in scores.items()]
     confident = {n: g for n, g in runs.items() if 'confidence' in g.columns and g['confidence'].is_not_null().any()}
-    if confident: figures.append(reliability_diagram(confident))
+    if confident: figures.append(reliability_diagram(confident, grader=grader))
     sections = [f'<h1>{html.escape(title)}</h1>', '<h2>Leaderboard</h2>', to_html_table(leaderboard(scores)),
                 '<p class="note">Percent with 95% intervals: Wilson for the simple rates, percentile bootstrap over '
-                f'questions ({n_boot} replicates, seed {seed}) for CGA and F. Parse errors stay in N.</p>']
+                f'questions ({n_boot} replicates, seed {seed}) for CGA and F. Parse errors stay in N; failed requests '
+                '(answer_error, judge_error) are left out of N and counted as excluded.</p>']
     if 'lang' in next(iter(scores.values()))['slice'].to_list():
         sections += ['<h2>By language</h2>', to_html_table(leaderboard(scores, 'lang'))]
     if len(runs) == 2:

@@ -5,11 +5,12 @@
 # %% ../nbs/20_rules.ipynb #f829582c
 from __future__ import annotations
 import re, unicodedata
+from decimal import Decimal
 from typing import NamedTuple
 import polars as pl
 from .schema import Verdict, strip_reasoning
-from .runs import check_answers
-from .grades import make_grades
+from .runs import check_answers, answer_statuses
+from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'normalize_text', 'tokens', 'answer_tokens',
@@ -25,8 +26,10 @@ _UNIT_GLUE = re.compile(r'(?<![a-z0-9.])(\d+(?:\.\d+)?)(bits?|bytes?|kib|kb|mib|
 _SENTENCE_PUNCT = re.compile(rf'[.:;!?](?=\s|$|[{_CJK}])')
 _TOKEN = re.compile(rf'''
     [{_CJK}]                                          # one CJK character: Chinese has no spaces between words
-  | \d{{1,3}}(?:,\d{{3}})+(?![\d,])                     # 1,000,000
-  | \d+(?:\.\d+)+                                     # 3.14, 1.2.3
+  | -?\d{{1,3}}(?:,\d{{3}})+(?![\d,])                   # 1,000,000; a leading minus belongs to the number
+  | -?\d+(?:\.\d+)+                                   # 3.14, 1.2.3, -0.5
+  | -?\.\d+(?![\d.])                                  # .5
+  | -\d+(?![^\W{_CJK}])                               # -1 (a hyphen between words was made a space before)
   | [^\W{_CJK}]+(?:\+\+|\#)?                          # words and identifiers, with C++ / C# / F#
   | ::|->|=>|===|!==|==|!=|<=|>=|&&|\|\||\*\*|<<|>>|\+\+|--|\.\.\.
   | [^\s\w]                                           # any other symbol, one a token
@@ -45,7 +48,7 @@ def normalize_text(text:str)->str:
 
 def tokens(text:str)->tuple[str, ...]:
     "The comparison tokens of `text`: words, numbers, code symbols and single CJK characters."
-    return tuple(t.replace(',', '') if t[0].isdigit() else t
+    return tuple(t.replace(',', '') if t.lstrip('-.')[:1].isdigit() else t
                  for t in _TOKEN.findall(normalize_text(text)) if t not in _DROPPED)
 
 # %% ../nbs/20_rules.ipynb #811d161a
@@ -61,7 +64,7 @@ _UNITS = {'bit': 'bit', 'bits': 'bit', '位': 'bit', 'b': 'byte', 'byte': 'byte'
           'characters': 'char', '字符': 'char'}
 _BYTES = {'bit': (1/8,), 'byte': (1,), 'kb': (1000, 1024), 'kib': (1024,), 'mb': (10**6, 2**20), 'mib': (2**20,),
           'gb': (10**9, 2**30), 'gib': (2**30,), 'tb': (10**12, 2**40), 'tib': (2**40,)}
-_NUMBER = re.compile(r'\d+(?:\.\d+)?')
+_NUMBER = re.compile(r'-?(?:\d+(?:\.\d+)?|\.\d+)')
 
 def _canon_units(toks:tuple)->tuple:
     "Units after a number in one spelling: `128 bits`, `128-bit` and `128位` all become `128 bit`."
@@ -86,11 +89,16 @@ def _numbers(toks:tuple)->list[tuple[str, str|None]]:
     return [(t, toks[i+1] if i+1 < len(toks) and toks[i+1] in _UNITS.values() else None)
             for i, t in enumerate(toks) if _NUMBER.fullmatch(t)]
 
+def _same_number(a:str, b:str)->bool:
+    "By value (`3.0` is `3`, `.5` is `0.5`, `-1` is not `1`); two decimals also agree digit by digit, as versions do (`3.10` is not `3.1`)."
+    if '.' in a and '.' in b and a.split('.')[1] != b.split('.')[1]: return False
+    return Decimal(a) == Decimal(b)
+
 def _same_quantity(a:tuple[str, str|None], b:tuple[str, str|None])->bool:
     (va, ua), (vb, ub) = a, b
-    if ua == ub or ua is None or ub is None: return va == vb
+    if ua == ub or ua is None or ub is None: return _same_number(va, vb)
     if ua in _BYTES and ub in _BYTES:
-        return any(abs(float(va)*fa - float(vb)*fb) < 1e-9 for fa in _BYTES[ua] for fb in _BYTES[ub])
+        return any(abs(Decimal(va)*Decimal(fa) - Decimal(vb)*Decimal(fb)) < Decimal('1e-9') for fa in _BYTES[ua] for fb in _BYTES[ub])
     return False
 
 # %% ../nbs/20_rules.ipynb #1818717a
@@ -224,7 +232,8 @@ def grade_answers_rules(answers:pl.DataFrame, # an answers table (CONTRACTS sche
                        )->pl.DataFrame:       # the grades table, `grader="rules"`
     "Grade every row of an answers table with the rules."
     answers = check_answers(answers)
-    graded = [grade_rules(r, g, a or (), l) for r, g, a, l in
-              answers.select('response', 'answer', 'aliases', 'lang').iter_rows()]
+    statuses = answer_statuses(answers)
+    graded = [grade_rules(t, g, a or (), l) if s == 'ok' else RuleVerdict(UNGRADED_VERDICTS[s], 1.0, s)
+              for s, (t, g, a, l) in zip(statuses, answers.select('answer_text', 'answer', 'aliases', 'lang').iter_rows())]
     return make_grades(answers, 'rules', [g.verdict for g in graded], [g.confidence for g in graded],
-                       [g.rule for g in graded], ['no_response' if g.rule == 'no_response' else 'ok' for g in graded])
+                       [g.rule for g in graded], statuses)

@@ -9,12 +9,13 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 import polars as pl
-from .schema import QUESTION_SCHEMA, LANGS, Problem, InvalidInput, UsageError
+from .schema import QUESTION_SCHEMA, LANGS, Problem, InvalidInput, UsageError, strip_reasoning
+from .prompts import parse_calibrated
 
 # %% auto #0
 __all__ = ['MANIFEST', 'ANSWERS', 'JOURNAL', 'ANSWER_SCHEMA', 'ANSWER_COLUMNS', 'ANSWERS_REQUIRED', 'read_manifest',
-           'write_json_atomic', 'update_manifest', 'answers_frame', 'check_answers', 'read_answers', 'parse_slice',
-           'select_questions', 'data_hash', 'answer_run']
+           'write_json_atomic', 'update_manifest', 'answer_text', 'answers_frame', 'check_answers', 'answer_statuses',
+           'read_answers', 'parse_slice', 'select_questions', 'data_hash', 'answer_run']
 
 # %% ../nbs/13_runs.ipynb #f3c47b98
 MANIFEST, ANSWERS, JOURNAL = 'manifest.json', 'answers.parquet', 'answers.journal.jsonl'
@@ -50,12 +51,23 @@ ANSWER_SCHEMA = {'id': pl.String, 'sample_idx': pl.Int64,
                  **{c: t for c, t in QUESTION_SCHEMA.items() if c != 'id'},
                  'prompt': pl.String, 'response': pl.String, 'error': pl.String, 'finish_reason': pl.String,
                  'prompt_tokens': pl.Int64, 'completion_tokens': pl.Int64, 'latency_s': pl.Float64,
-                 'cached': pl.Boolean, 'confidence': pl.Float64}
+                 'cached': pl.Boolean, 'confidence': pl.Float64, 'answer_text': pl.String}
 ANSWER_COLUMNS = tuple(ANSWER_SCHEMA)
 
+def answer_text(response:str|None,      # a model's raw response
+                calibration:bool=False, # whether the prompt asked for `{"answer": …, "confidence": N}`
+               )->str|None:             # None when there is no response, or a calibration reply has no parseable answer
+    "The text the graders grade: the response without reasoning, or a calibration reply's parsed answer."
+    if response is None: return None
+    if not calibration: return strip_reasoning(response)
+    parsed = parse_calibrated(response)
+    return parsed[0] if parsed else None
+
 def answers_frame(rows:list[dict])->pl.DataFrame:
-    "An answers table from row dicts, in the canonical column order and types."
-    return pl.DataFrame([{c: r.get(c) for c in ANSWER_COLUMNS} for r in rows], schema=ANSWER_SCHEMA, orient='row')
+    "An answers table from row dicts, in the canonical column order and types; a row without `answer_text` gets `answer_text(response)`."
+    return pl.DataFrame([{**{c: r.get(c) for c in ANSWER_COLUMNS},
+                          'answer_text': r['answer_text'] if 'answer_text' in r else answer_text(r.get('response'))}
+                         for r in rows], schema=ANSWER_SCHEMA, orient='row')
 
 ANSWERS_REQUIRED = ('id', 'sample_idx', 'question', 'answer', 'lang', 'response')
 _ANSWERS_OPTIONAL = ('aliases', 'error', 'domain', 'subdomain', 'prog_lang', 'pair_id')
@@ -86,8 +98,24 @@ def check_answers(df:pl.DataFrame,      # an answers table (one row per id, samp
     problems = [p for i, row in enumerate(df.select(cols).iter_rows(named=True), 1) for p in _row_problems(row, i, path)]
     dup = df.select('id', 'sample_idx').is_duplicated()
     problems += [Problem(path, i+1, 'id', 'duplicate (id, sample_idx)') for i in dup.arg_true().to_list()]
+    if 'answer_text' in df.columns and df.schema['answer_text'] not in (pl.String, pl.Null):
+        problems.append(Problem(path, None, 'answer_text', f'not text: {df.schema["answer_text"]}'))
     if problems: raise InvalidInput(sorted(problems, key=lambda p: (p.line or 0, p.field)))
-    return df.with_columns(pl.col('aliases').fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    if 'answer_text' not in df.columns:  # older runs and user files: grade the response without its reasoning
+        df = df.with_columns(pl.Series('answer_text', [answer_text(r) for r in df['response']], dtype=pl.String))
+    return df.with_columns(pl.col('aliases').fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                           pl.col('answer_text').cast(pl.String))
+
+def answer_statuses(answers:pl.DataFrame, # a checked answers table
+                   )->list[str]:          # one of `ok`, `answer_error`, `unparseable_answer`, `no_response` a row
+    "Whether each row has a text to grade (`ok`) and, if not, why."
+    out = []
+    for response, error, text in answers.select('response', 'error', 'answer_text').iter_rows():
+        if response is None and error is not None: out.append('answer_error')
+        elif text is None and strip_reasoning(response): out.append('unparseable_answer')
+        elif not (text or '').strip(): out.append('no_response')
+        else: out.append('ok')
+    return out
 
 def read_answers(path, # a run folder, or the `answers.parquet` file itself
                 )->pl.DataFrame: # the checked answers table (`check_answers`)
@@ -170,7 +198,6 @@ def answer_run(questions:pl.DataFrame, # the question table to answer (after sel
     "Answer every question (`params.n` samples each) into a resumable run folder."
     from csqa.cache import acached_generate
     from csqa.backends import run_sync
-    from csqa.prompts import parse_calibrated
     run_dir = Path(run_dir)
     if questions['id'].n_unique() != len(questions): raise UsageError('question ids are not unique: cannot key a run on them')
     config = {'model': backend.identity(), 'params': params.as_dict(),
@@ -195,17 +222,16 @@ def answer_run(questions:pl.DataFrame, # the question table to answer (after sel
     prompts = [template.messages(q['question'], q['lang']) for q in qrows]
     index = {(q['id'], s): (p, s) for p, q in enumerate(qrows) for s in range(params.n)}
     skip = {index[k] for k in done if k in index}
-    rows = {index[k]: r for k, r in done.items() if k in index}
+    # rows journaled by an older csqa lack `answer_text`: derive it the way fresh rows get it
+    rows = {index[k]: {**r, 'answer_text': answer_text(r['response'], template.calibration)} for k, r in done.items() if k in index}
     def make_row(p, s, g):
         q = qrows[p]
-        conf = None
-        if template.calibration and g.text is not None:
-            parsed = parse_calibrated(g.text)
-            conf = parsed[1] if parsed else None
+        parsed = parse_calibrated(g.text) if template.calibration else None
+        conf = parsed[1] if parsed else None
         return {**q, 'sample_idx': s, 'prompt': prompts[p][-1]['content'], 'response': g.text, 'error': g.error,
                 'finish_reason': g.finish_reason, 'prompt_tokens': g.prompt_tokens,
                 'completion_tokens': g.completion_tokens, 'latency_s': g.latency_s, 'cached': g.cached,
-                'confidence': conf}
+                'confidence': conf, 'answer_text': answer_text(g.text, template.calibration)}
     stats = {}
     with open(journal, 'a', encoding='utf-8') as f:
         def on_result(p, s, g):

@@ -18,16 +18,16 @@ def test_grade_rules_end_to_end(tmp_path):
     for _ in range(2):
         r = run_csqa('grade', run, '--grader', 'rules', '--json')
         assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)['counts'] == {'CORRECT': 1, 'INCORRECT': 1, 'NOT_ATTEMPTED': 2, 'PARSE_ERROR': 0}
+    assert json.loads(r.stdout)['counts'] == {'CORRECT': 1, 'INCORRECT': 1, 'NOT_ATTEMPTED': 1, 'PARSE_ERROR': 1}
     grades = pl.read_parquet(run/'grades.parquet')
     rules = grades.filter(pl.col('grader') == 'rules').sort('id', 'sample_idx')
     assert len(rules) == 4 and len(grades.filter(pl.col('grader') == 'judge:m')) == 1
-    assert rules['verdict'].to_list() == ['CORRECT', 'NOT_ATTEMPTED', 'INCORRECT', 'NOT_ATTEMPTED']
-    assert rules['parse_status'].to_list() == ['ok', 'ok', 'ok', 'no_response']
-    assert rules['raw'].to_list() == ['span', 'abstain', 'candidate_list', 'no_response']
+    assert rules['verdict'].to_list() == ['CORRECT', 'NOT_ATTEMPTED', 'INCORRECT', 'PARSE_ERROR']
+    assert rules['parse_status'].to_list() == ['ok', 'ok', 'ok', 'answer_error']  # q4's request failed
+    assert rules['raw'].to_list() == ['span', 'abstain', 'candidate_list', 'answer_error']
     assert rules['domain'][0] == 'Databases'
     manifest = json.loads((run/'manifest.json').read_text())
-    assert manifest['grading']['rules']['counts']['NOT_ATTEMPTED'] == 2
+    assert manifest['grading']['rules']['counts']['NOT_ATTEMPTED'] == 1
 
     (run/'human.csv').write_text('id,verdict\nq1,A\nq2,C\nq3,CORRECT\n')
     r = run_csqa('agreement', run/'grades.parquet', '--grader-a', 'rules', '--human', run/'human.csv', '--json')
