@@ -33,7 +33,7 @@ def make_grades(answers:pl.DataFrame,              # a checked answers table
                 verdicts:list[str|Verdict],        # one verdict a row
                 confidences:list[float|None],      # one grader confidence (0–1) a row
                 raws:list[str|None],               # the judge output or the rule that fired
-                parse_statuses:list[str],          # `ok`, `parse_error` or `no_response`
+                parse_statuses:list[str],          # one of `PARSE_STATUSES` per row
                 **extra:list,                      # more columns (e.g. `decided_by`)
                )->pl.DataFrame:
     "The grades table for one grader over `answers`."
