@@ -7,20 +7,16 @@ def _lines(path):
     with pytest.raises(InvalidInput) as e: read_grades(path)
     return [(p.line, p.field) for p in e.value.problems]
 
-def test_csv_cell_spanning_lines(tmp_path):
-    p = tmp_path/'g.csv'
-    p.write_text('id,verdict,raw\n1,CORRECT,"one\ntwo\nthree"\n2,CORRECT,x\n3,RIGHT,y\n')
-    assert _lines(p) == [(6, 'verdict')]
-
-def test_csv_crlf_and_blank_line(tmp_path):
-    p = tmp_path/'g.csv'
-    p.write_bytes(b'id,verdict\r\n1,CORRECT\r\n\r\n2,"multi\r\nline"\r\n')
-    assert _lines(p) == [(3, 'id'), (3, 'verdict'), (4, 'verdict')]
-
-def test_jsonl_blank_lines(tmp_path):
-    p = tmp_path/'g.jsonl'
-    p.write_text('{"id": "1", "verdict": "CORRECT"}\n\n  \n{"id": "2", "verdict": "WRONG"}\n')
-    assert _lines(p) == [(4, 'verdict')]
+@pytest.mark.parametrize('name, content, expected', [
+    ('cell spanning lines.csv', b'id,verdict,raw\n1,CORRECT,"one\ntwo\nthree"\n2,CORRECT,x\n3,RIGHT,y\n', [(6, 'verdict')]),
+    ('crlf and blank line.csv', b'id,verdict\r\n1,CORRECT\r\n\r\n2,"multi\r\nline"\r\n',
+     [(3, 'id'), (3, 'verdict'), (4, 'verdict')]),
+    ('blank lines.jsonl', b'{"id": "1", "verdict": "CORRECT"}\n\n  \n{"id": "2", "verdict": "WRONG"}\n', [(4, 'verdict')]),
+])
+def test_text_files_report_physical_lines(tmp_path, name, content, expected):
+    p = tmp_path/name.replace(' ', '_')
+    p.write_bytes(content)
+    assert _lines(p) == expected
 
 def test_parquet_reports_row_numbers(tmp_path):
     p = tmp_path/'g.parquet'
