@@ -28,6 +28,9 @@ setuptools.setup(
                 [f'Programming Language :: Python :: {v}' for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=['csqa', 'csqa.*']),
     include_package_data=True, package_data={'csqa': ['data/*', 'templates/*']},
+    # The one compiled part: a proof that large JSONL files are valid without decoding them (nbs/01_data.ipynb).
+    # Optional: where no C compiler is found, csqa installs without it and proves lines with a regular expression.
+    ext_modules=[setuptools.Extension('csqa._jsonl', ['csqa/_jsonl.c'], optional=True)],
     install_requires=reqs('requirements'), extras_require=extras,
     python_requires=f'>={min_python}', zip_safe=False,
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},

@@ -103,6 +103,20 @@ def test_clean_files_load(corpus):
         df = load_questions('chinese_missing.jsonl', lenient=True, quarantine='q.jsonl')
     assert df['id'].to_list() == ['z1', '7'] and set(df['lang']) == {'zh'}
 
+@pytest.mark.parametrize('compiled', [True, False], ids=['compiled-proof', 'regex-proof'])
+def test_validation_same_with_or_without_compiled_proof(corpus, monkeypatch, compiled):
+    "Validating only (the CLI's path) reports what a full load reports, whichever proof of clean lines is in use."
+    import csqa.data
+    if compiled and csqa.data._jsonl is None: pytest.skip('csqa/_jsonl.c was not built here (no C compiler?)')
+    if not compiled: monkeypatch.setattr(csqa.data, '_jsonl', None)
+    for name in CORPUS:
+        if name == 'empty.jsonl':
+            with pytest.raises(InvalidInput, match='empty file'): read_questions(name, lenient=True, table=False)
+            continue
+        full, only = read_questions(name, lenient=True), read_questions(name, lenient=True, table=False)
+        assert (only.problems, only.quarantined, only.rows_read, only.rows_loaded) == \
+               (full.problems, full.quarantined, full.rows_read, full.rows_loaded), name
+
 def csqa_cli(*args, cwd):
     env = {**os.environ, 'PYTHONPATH': str(REPO)}
     return subprocess.run([sys.executable, '-c', 'import sys; from csqa.cli import main; sys.exit(main())', *args],

@@ -1,5 +1,5 @@
 "Sources other than a plain file, progress bars, and a property: the fast path agrees with the per-record check."
-import json
+import json, os
 from pathlib import Path
 import polars as pl
 import pytest
@@ -57,9 +57,24 @@ def line():
                                      json.dumps(GOOD)[:-1] + ', "quest\\u0069on": 42}',
                                      '{"question": 5, ' + json.dumps(GOOD)[1:]]))
 
+needs_compiled = pytest.mark.skipif(data._jsonl is None, reason='csqa/_jsonl.c was not built here (no C compiler?)')
+
+def test_compiled_proof_is_built():
+    "CI builds csqa/_jsonl.c (pip compiles it); elsewhere a missing compiler only costs speed."
+    if data._jsonl is None:
+        if os.environ.get('CI') == 'true': pytest.fail('csqa._jsonl is missing: pip could not compile csqa/_jsonl.c')
+        pytest.skip('csqa/_jsonl.c was not built here (no C compiler?)')
+
+@pytest.fixture(params=['compiled-proof', 'regex-proof'])
+def proof(request, monkeypatch):
+    "Run a test with the compiled proof of clean lines, and again with the regular expression alone."
+    if request.param == 'regex-proof': monkeypatch.setattr(data, '_jsonl', None)
+    elif data._jsonl is None: pytest.skip('csqa/_jsonl.c was not built here (no C compiler?)')
+    return request.param
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(line(), min_size=1, max_size=20))
-def test_fast_path_agrees_with_record_check(tmp_path, lines):
+def test_fast_path_agrees_with_record_check(tmp_path, proof, lines):
     path = tmp_path/'f.jsonl'
     path.write_text('\n'.join(lines) + '\n', encoding='utf-8')
     expected_bad = set()
@@ -85,3 +100,38 @@ def test_proved_lines_pass_record_check(recs):
     proved = pl.Series(lines, dtype=pl.String).str.contains(data._valid_line_pattern(fmt)).to_list()
     for text, ok in zip(lines, proved):
         if ok: assert record_problems(json.loads(text), fmt) == [], text
+
+# A property: the compiled proof (csqa/_jsonl.c) proves exactly the lines `_valid_line_pattern` matches, for every
+# format it can judge, whatever bytes a line holds; and it counts lines as `_read_lines` does.
+CANONICAL = {'id': 'x1', 'question': 'q', 'answer': 'a', 'aliases': ['b'], 'lang': 'en', 'domain': 'Databases',
+             'subdomain': 'Query Processing', 'prog_lang': 'sql', 'source': 'doc', 'pair_id': 7}
+CHINESE = {'id': 3, 'primary_category': '计算机', 'secondary_category': '数据库', 'question': '什么？', 'answer': '栈', 'urls': []}
+BASES = {'codesimpleqa': GOOD, 'canonical': CANONICAL, 'chinese-simpleqa': CHINESE}
+odd = st.one_of(texts, st.sampled_from(['', ' ', '\u3000', 'x\\', '\\u12', '\\u00e9', '\\q', '"', '\udce9', '\t', '\r']),
+                st.integers(-3, 12), st.none(), st.booleans(), st.lists(texts, max_size=3), st.just(['a', 'b']))
+def shaped_line(fmt_name):
+    base = BASES[fmt_name]
+    rec = st.fixed_dictionaries({f: st.one_of(st.just(v), odd) for f, v in base.items()})
+    def render(r, spaces, drop, mangle):
+        text = json.dumps({k: v for i, (k, v) in enumerate(r.items()) if i != drop}, ensure_ascii=False,
+                          separators=(', ', ': ') if spaces else (',', ':'))
+        for old, new in mangle: text = text.replace(old, new, 1)
+        return text
+    mangles = st.lists(st.tuples(st.sampled_from(['"', ',', ':', ' ', '[', ']', '{', '}', '\\', 'null', '7', 'e']),
+                                 st.sampled_from(['', ' ', '\t', '\r', '\x00', '\\"', '""', 'null', '\xe9', '\u3000'])), max_size=2)
+    return st.builds(render, rec, st.booleans(), st.one_of(st.none(), st.integers(0, len(base) - 1)), mangles)
+
+@needs_compiled
+@pytest.mark.parametrize('fmt_name', list(BASES))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.data())
+def test_compiled_proof_matches_pattern(tmp_path, fmt_name, lines):
+    fmt = FORMATS[fmt_name]
+    texts_ = lines.draw(st.lists(shaped_line(fmt_name), min_size=1, max_size=25))
+    path = tmp_path/'f.jsonl'
+    path.write_bytes('\n'.join(texts_).encode('utf-8', 'surrogateescape') + b'\n')
+    n, unproved = data._prove_jsonl(path, fmt, threads=lines.draw(st.integers(1, 4)))
+    frame, _ = data._read_lines(path, 'f.jsonl')
+    assert n == frame.height
+    by_pattern = frame['text'].str.contains(data._valid_line_pattern(fmt)).fill_null(False).to_list()
+    assert [i + 1 not in set(unproved) for i in range(n)] == by_pattern

@@ -38,6 +38,10 @@ def test_wheel_installs_and_runs_on_the_bundled_sample(tmp_path):
     where = subprocess.run([py, '-c', 'import csqa; print(csqa.__file__)'], cwd=tmp_path, env=env,
                            capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(new_site)), where
+    # The wheel carries the compiled proof of JSONL files (csqa/_jsonl.c), built for this platform.
+    native = subprocess.run([py, '-c', 'import csqa._jsonl as j; print(j.__file__)'], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert native.returncode == 0 and native.stdout.startswith(str(new_site)), native.stderr
     out = subprocess.run([env_dir/'bin/csqa', 'data', 'stats', 'sample', '--json'], cwd=tmp_path, env=env,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
