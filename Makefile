@@ -11,7 +11,7 @@ EXTRAS ?= dev,train,serve,corpus
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: setup.py settings.ini
+$(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	if command -v nvidia-smi >/dev/null 2>&1; then $(BIN)/pip install -q "torch>=2.4"; \
