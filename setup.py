@@ -28,6 +28,7 @@ setuptools.setup(
                 [f'Programming Language :: Python :: {v}' for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=['csqa', 'csqa.*']),
     include_package_data=True, package_data={'csqa': ['data/*', 'templates/*']},
+    exclude_package_data={'csqa': ['*.c']},  # the C source goes in the sdist, not the installed package
     # The one compiled part: a proof that large JSONL files are valid without decoding them (nbs/01_data.ipynb).
     # Optional: where no C compiler is found, csqa installs without it and proves lines with a regular expression.
     ext_modules=[setuptools.Extension('csqa._jsonl', ['csqa/_jsonl.c'], optional=True)],
