@@ -103,7 +103,7 @@ def local_benchmark():
     def direct():
         n = 0
         for batch in batches:
-            enc = tok(batch, return_tensors='pt', padding=True, add_special_tokens=False)
+            enc = tok(batch, return_tensors='pt', padding=True, add_special_tokens=False).to(model.device)
             with torch.inference_mode():
                 out = model.generate(**enc, max_new_tokens=32, do_sample=False, pad_token_id=tok.pad_token_id)
             for row in out[:, enc['input_ids'].shape[1]:].tolist():
@@ -120,7 +120,7 @@ def local_benchmark():
     t_single = min(timed(lambda: single_backend.generate(prompts, params)) for _ in range(2))
     batched, raw, single = tokens/min(t_batched), tokens/min(t_direct), tokens/t_single
     same = [o[0].text for o in out32] == [o[0].text for o in out1]
-    print(f'[3] local HF backend, tiny model, 64 prompts x 32 tokens, best of {REPEATS}: batched (32) {batched:.0f} tok/s, one at a time '
+    print(f'[3] local HF backend on {model.device} ({model.dtype}), tiny model, 64 prompts x 32 tokens, best of {REPEATS}: batched (32) {batched:.0f} tok/s, one at a time '
           f'{single:.0f} tok/s -> {batched/single:.1f}x (target >= 5x); direct model.generate on the same batches '
           f'{raw:.0f} tok/s -> csqa at {batched/raw:.0%} of it (target >= 90%); batched == one-at-a-time texts: {same}')
 
@@ -147,9 +147,12 @@ def cached_rerun_benchmark():
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--serve', type=float, help=argparse.SUPPRESS)
+    ap.add_argument('--only', choices=['http', 'local', 'cached'], help='run one part (local: [3], e.g. on a GPU machine)')
     args = ap.parse_args()
     if args.serve is not None: serve(args.serve); sys.exit()
     sys.path.insert(0, str(REPO))
     t0 = time.perf_counter()
-    http_benchmarks(); local_benchmark(); cached_rerun_benchmark()
+    parts = {'http': http_benchmarks, 'local': local_benchmark, 'cached': cached_rerun_benchmark}
+    for name, part in parts.items():
+        if args.only in (None, name): part()
     print(f'bench/answer.py: {time.perf_counter() - t0:.0f} s in all')
