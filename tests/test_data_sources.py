@@ -135,3 +135,16 @@ def test_compiled_proof_matches_pattern(tmp_path, fmt_name, lines):
     assert n == frame.height
     by_pattern = frame['text'].str.contains(data._valid_line_pattern(fmt)).fill_null(False).to_list()
     assert [i + 1 not in set(unproved) for i in range(n)] == by_pattern
+
+@needs_compiled
+def test_unmappable_file_falls_back_to_the_pattern(tmp_path, monkeypatch):
+    "Where the file cannot be memory-mapped, the compiled proof steps aside and validation gives the same answer."
+    path = tmp_path/'q.jsonl'
+    path.write_text(json.dumps(GOOD) + '\n' + json.dumps({**GOOD, 'question': ' '}) + '\n')
+    expected = read_questions(path, lenient=True, table=False)
+    def refuse(*a, **k): raise OSError('mmap not supported here')
+    monkeypatch.setattr(data.mmap, 'mmap', refuse)
+    assert data._prove_jsonl(path, FORMATS['codesimpleqa']) is None
+    got = read_questions(path, lenient=True, table=False)
+    assert (got.problems, got.rows_read, got.rows_loaded) == (expected.problems, expected.rows_read, expected.rows_loaded)
+    assert [str(p) for p in got.problems] == [f'{path}:2: question: empty field']
