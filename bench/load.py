@@ -6,6 +6,8 @@ Writes CodeSimpleQA-style rows as JSONL and as Parquet into a temporary folder, 
 subprocess (so one's memory does not count against another; best time of --repeat runs) and reports seconds, rows/s,
 peak RSS (VmHWM) and the ratio to the baseline measured in the same run. `validate` checks every row (what
 `csqa data validate` does); `load` also builds the canonical table (label normalisation and hashed ids). Targets: ≥10× the baseline, peak < 2 GB.
+A last, informational line validates (leniently) a copy of the JSONL file in which every 100th row is broken, so the
+cost of the careful path for bad rows shows too.
 """
 from __future__ import annotations
 import argparse, json, os, random, resource, subprocess, sys, tempfile, time
@@ -32,6 +34,20 @@ def generate(path_jsonl:Path, path_parquet:Path, rows:int, seed:int=0):
                                 'human_language': 'chinese' if zh else 'english'}, ensure_ascii=False) + '\n')
     import polars as pl
     pl.read_ndjson(path_jsonl).write_parquet(path_parquet)
+
+BREAKS = [lambda r: {k: v for k, v in r.items() if k != 'answer'}, lambda r: {**r, 'question': 42},
+          lambda r: {**r, 'human_language': 'klingon'}, lambda r: {**r, 'domain': r['domain'][0]}]
+def make_dirty(clean:Path, dirty:Path, every:int=100)->int:
+    "Copy `clean` with every `every`-th row broken (missing field, wrong type, unknown language, bad domain, invalid JSON)."
+    bad = 0
+    with clean.open(encoding='utf-8') as src, dirty.open('w', encoding='utf-8') as out:
+        for i, line in enumerate(src, 1):
+            if i % every == 0:
+                k = (i // every) % (len(BREAKS) + 1)
+                line = line[:-2] + '\n' if k == len(BREAKS) else json.dumps(BREAKS[k](json.loads(line)), ensure_ascii=False) + '\n'
+                bad += 1
+            out.write(line)
+    return bad
 
 KNOWN_LANGS = {'english', 'chinese', 'en', 'zh'}
 def baseline(path:Path)->int:
@@ -67,6 +83,7 @@ def measure(kind:str, path:str)->dict:
     if kind == 'baseline': rows = baseline(Path(path))
     elif kind == 'validate': rows = read_questions(path, table=False, progress=False).rows_loaded
     elif kind == 'load': rows = len(load_questions(path, progress=False))
+    elif kind == 'validate-lenient': rows = read_questions(path, table=False, lenient=True, progress=False).rows_loaded
     else: raise ValueError(kind)
     seconds = time.perf_counter() - t
     return {'kind': kind, 'path': path, 'rows': rows, 'seconds': seconds,
@@ -105,5 +122,11 @@ def main():
             print(f"{name:<32}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows'] / r['seconds']:>12,.0f}"
                   f"{r['peak_rss_mb']:>8,.0f} MB{base['seconds'] / r['seconds']:>12.1f}×")
         assert all(r['rows'] == args.rows for r in results), 'a measurement lost rows'
+        dirty = folder/f'bench_{args.rows}_dirty.jsonl'
+        bad = make_dirty(jsonl, dirty)
+        d = run_child('validate-lenient', dirty, args.repeat)
+        print(f"{'csqa validate --lenient (1% bad)':<32}{d['rows']:>10,}{d['seconds']:>9.2f}{d['rows'] / d['seconds']:>12,.0f}"
+              f"{d['peak_rss_mb']:>8,.0f} MB{base['seconds'] / d['seconds']:>12.1f}×   ({bad:,} rows quarantined)")
+        assert d['rows'] == args.rows - bad, 'the dirty file lost or kept rows it should not have'
 
 if __name__ == '__main__': main()

@@ -6,11 +6,13 @@
    each value of its kind. Anything else is left unproved and takes the careful path (json.loads + record_problems),
    so a proof can only say "surely valid" and what is reported never depends on this file.
 
-   prove_lines(buffer, start, end, fields, langs) -> (n_lines, [unproved line index, ...])
+   prove_lines(buffer, start, end, fields, langs) -> (n_lines, [(index, line_start, line_end), ...])
      buffer  any object with the buffer protocol (bytes, mmap)
      start, end  byte offsets; lines are the pieces between '\n's, a last piece without '\n' included
      fields  sequence of (key: bytes, kind: int, optional: bool); kinds are KIND_* below
      langs   sequence of bytes: the accepted spellings of a `lang` value, quotes included
+   Each unproved line comes back as its 0-based index in the range and its byte offsets in the buffer (the newline
+   excluded), so that the caller can read just the lines that need care.
    The scan runs without the GIL, so threads can prove disjoint ranges of one buffer at once. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -194,7 +196,7 @@ static PyObject *prove_lines(PyObject *self, PyObject *args) {
     Py_ssize_t start, end;
     PyObject *fields, *langs, *result = NULL, *unproved = NULL;
     line_spec spec = {0};
-    Py_ssize_t n_lines = 0, n_bad = 0, cap = 0, *bad = NULL;
+    Py_ssize_t n_lines = 0, n_bad = 0, cap = 0, *bad = NULL;  /* (index, start, end) per unproved line */
     int out_of_memory = 0;
     if (!PyArg_ParseTuple(args, "y*nnOO", &buf, &start, &end, &fields, &langs)) return NULL;
     if (start < 0 || end > buf.len || start > end) { PyErr_SetString(PyExc_ValueError, "start and end must lie in the buffer"); goto done; }
@@ -206,11 +208,14 @@ static PyObject *prove_lines(PyObject *self, PyObject *args) {
         cursor line_end = nl ? nl : stop;
         if (!prove_line(p, line_end, &spec)) {
             if (n_bad == cap) {
-                Py_ssize_t *grown = realloc(bad, (size_t)(cap ? cap * 2 : 256) * sizeof(Py_ssize_t));
+                Py_ssize_t *grown = realloc(bad, (size_t)(cap ? cap * 2 : 256) * 3 * sizeof(Py_ssize_t));
                 if (!grown) { out_of_memory = 1; break; }
                 bad = grown; cap = cap ? cap * 2 : 256;
             }
-            bad[n_bad++] = n_lines;
+            bad[3 * n_bad] = n_lines;
+            bad[3 * n_bad + 1] = p - (cursor)buf.buf;
+            bad[3 * n_bad + 2] = line_end - (cursor)buf.buf;
+            n_bad++;
         }
         n_lines++;
         p = nl ? nl + 1 : stop;
@@ -219,9 +224,9 @@ static PyObject *prove_lines(PyObject *self, PyObject *args) {
     if (out_of_memory) { PyErr_NoMemory(); goto done; }
     if (!(unproved = PyList_New(n_bad))) goto done;
     for (Py_ssize_t i = 0; i < n_bad; i++) {
-        PyObject *n = PyLong_FromSsize_t(bad[i]);
-        if (!n) goto done;
-        PyList_SET_ITEM(unproved, i, n);
+        PyObject *t = Py_BuildValue("nnn", bad[3 * i], bad[3 * i + 1], bad[3 * i + 2]);
+        if (!t) goto done;
+        PyList_SET_ITEM(unproved, i, t);
     }
     result = Py_BuildValue("nO", n_lines, unproved);
 done:
@@ -235,8 +240,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"prove_lines", prove_lines, METH_VARARGS,
-     "prove_lines(buffer, start, end, fields, langs) -> (n_lines, unproved): the lines of buffer[start:end] and the "
-     "0-based indices of those not proved valid."},
+     "prove_lines(buffer, start, end, fields, langs) -> (n_lines, unproved): the lines of buffer[start:end] and, for "
+     "each line not proved valid, (0-based index, start offset, end offset)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jsonl", "Prove JSON lines valid without decoding them.", -1, methods};

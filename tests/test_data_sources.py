@@ -130,11 +130,14 @@ def test_compiled_proof_matches_pattern(tmp_path, fmt_name, lines):
     texts_ = lines.draw(st.lists(shaped_line(fmt_name), min_size=1, max_size=25))
     path = tmp_path/'f.jsonl'
     path.write_bytes('\n'.join(texts_).encode('utf-8', 'surrogateescape') + b'\n')
-    n, unproved = data._prove_jsonl(path, fmt, threads=lines.draw(st.integers(1, 4)))
-    frame, _ = data._read_lines(path, 'f.jsonl')
-    assert n == frame.height
+    proof = data._prove_jsonl(path, fmt, threads=lines.draw(st.integers(1, 4)))
+    frame, undecodable = data._read_lines(path, 'f.jsonl')
+    assert proof.lines == frame.height
     by_pattern = frame['text'].str.contains(data._valid_line_pattern(fmt)).fill_null(False).to_list()
-    assert [i + 1 not in set(unproved) for i in range(n)] == by_pattern
+    assert [i + 1 not in set(proof.unproved) for i in range(proof.lines)] == by_pattern
+    # the unproved lines' bytes decode to what `_read_lines` reads there
+    texts, bad = data._decode_numbered(proof.raw, proof.unproved, 'f.jsonl')
+    assert texts == [frame['text'][i - 1] or '' for i in proof.unproved] and bad.keys() == undecodable.keys()
 
 @needs_compiled
 def test_unmappable_file_falls_back_to_the_pattern(tmp_path, monkeypatch):
