@@ -59,6 +59,9 @@ static cursor scan_string(cursor p, cursor e, int *nonblank) {
                 unsigned char d = p[1];
                 if (d == 'u') {
                     if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) return NULL;
+                    /* an escaped surrogate (u+D800 to u+DFFF): a lone one is not text, so such strings take the careful path */
+                    if ((p[2] == 'd' || p[2] == 'D') && ((p[3] >= '8' && p[3] <= '9') || (p[3] >= 'a' && p[3] <= 'f') ||
+                                                         (p[3] >= 'A' && p[3] <= 'F'))) return NULL;
                     p += 6;
                 } else if (d == '"' || d == '\\' || d == '/' || d == 'b' || d == 'f' || d == 'n' || d == 'r' || d == 't') {
                     p += 2;

@@ -35,6 +35,9 @@ CORPUS = {
     'undecodable.jsonl': (lines(rec()) + b'{"question": "caf\xe9"}\n' + lines(rec()),
                           ['undecodable.jsonl:2: -: undecodable bytes: not UTF-8 at byte 18'], (3, 2, 1)),
     'not_an_object.jsonl': (lines(rec(), '[1, 2]'), ['not_an_object.jsonl:2: -: expected a JSON object, got a list'], (2, 1, 1)),
+    # JSON may spell a lone surrogate; it is not text (no UTF-8 for it), while a proper pair is one character
+    'lone_surrogate.jsonl': (lines(rec(), rec().replace('Which', 'Wh\\ud800ich'), rec().replace('HAVING', 'HAVING \\ud83d\\ude00')),
+                             ['lone_surrogate.jsonl:2: question: not valid text: a lone surrogate \\ud800'], (3, 2, 1)),
     'empty.jsonl': (b'', ['empty.jsonl:-: -: empty file'], None),
     'blank_lines.jsonl': (lines(rec(), '', '   ', rec(human_language='chinese')), None, (2, 2, 0)),
     'bom_crlf.jsonl': (b'\xef\xbb\xbf' + (rec() + '\r\n\r\n' + rec(human_language='chinese') + '\r\n').encode(), None, (2, 2, 0)),

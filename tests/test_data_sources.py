@@ -55,7 +55,9 @@ def line():
                      record().map(lambda r: json.dumps(r, ensure_ascii=False, indent=None, separators=(',', ':'))),
                      st.sampled_from(['{"question": "x"', '[1, 2]', '"text"', '{"question": "q", "question": 5}', 'null',
                                      json.dumps(GOOD)[:-1] + ', "quest\\u0069on": 42}',
-                                     '{"question": 5, ' + json.dumps(GOOD)[1:]]))
+                                     '{"question": 5, ' + json.dumps(GOOD)[1:],
+                                     json.dumps(GOOD).replace('Which', 'Wh\\ud800ich'),
+                                     json.dumps(GOOD).replace('Which', 'Wh\\ud83d\\ude00ich')]))
 
 needs_compiled = pytest.mark.skipif(data._jsonl is None, reason='csqa/_jsonl.c was not built here (no C compiler?)')
 
@@ -107,19 +109,21 @@ CANONICAL = {'id': 'x1', 'question': 'q', 'answer': 'a', 'aliases': ['b'], 'lang
              'subdomain': 'Query Processing', 'prog_lang': 'sql', 'source': 'doc', 'pair_id': 7}
 CHINESE = {'id': 3, 'primary_category': '计算机', 'secondary_category': '数据库', 'question': '什么？', 'answer': '栈', 'urls': []}
 BASES = {'codesimpleqa': GOOD, 'canonical': CANONICAL, 'chinese-simpleqa': CHINESE}
-odd = st.one_of(texts, st.sampled_from(['', ' ', '\u3000', 'x\\', '\\u12', '\\u00e9', '\\q', '"', '\udce9', '\t', '\r']),
+odd = st.one_of(texts, st.sampled_from(['', ' ', '\u3000', 'x\\', '\\u12', '\\u00e9', '\\q', '"', '\udce9', '\t', '\r',
+                                       '\\ud800', '\\uDBFF\\uDC00', '\\ud7ff', '\\ue000', '\ud800', '\ud83d\ude00']),
                 st.integers(-3, 12), st.none(), st.booleans(), st.lists(texts, max_size=3), st.just(['a', 'b']))
 def shaped_line(fmt_name):
     base = BASES[fmt_name]
     rec = st.fixed_dictionaries({f: st.one_of(st.just(v), odd) for f, v in base.items()})
-    def render(r, spaces, drop, mangle):
-        text = json.dumps({k: v for i, (k, v) in enumerate(r.items()) if i != drop}, ensure_ascii=False,
+    def render(r, spaces, drop, mangle, ascii):  # ascii: non-ASCII (surrogates too) as \\u escapes
+        text = json.dumps({k: v for i, (k, v) in enumerate(r.items()) if i != drop}, ensure_ascii=ascii,
                           separators=(', ', ': ') if spaces else (',', ':'))
         for old, new in mangle: text = text.replace(old, new, 1)
         return text
     mangles = st.lists(st.tuples(st.sampled_from(['"', ',', ':', ' ', '[', ']', '{', '}', '\\', 'null', '7', 'e']),
-                                 st.sampled_from(['', ' ', '\t', '\r', '\x00', '\\"', '""', 'null', '\xe9', '\u3000'])), max_size=2)
-    return st.builds(render, rec, st.booleans(), st.one_of(st.none(), st.integers(0, len(base) - 1)), mangles)
+                                 st.sampled_from(['', ' ', '\t', '\r', '\x00', '\\"', '""', 'null', '\xe9', '\u3000',
+                                                '\\ud800', '\\udfff', '\\uD83D\\uDE00', '\\ud7ff'])), max_size=2)
+    return st.builds(render, rec, st.booleans(), st.one_of(st.none(), st.integers(0, len(base) - 1)), mangles, st.booleans())
 
 @needs_compiled
 @pytest.mark.parametrize('fmt_name', list(BASES))
@@ -129,7 +133,7 @@ def test_compiled_proof_matches_pattern(tmp_path, fmt_name, lines):
     fmt = FORMATS[fmt_name]
     texts_ = lines.draw(st.lists(shaped_line(fmt_name), min_size=1, max_size=25))
     path = tmp_path/'f.jsonl'
-    path.write_bytes('\n'.join(texts_).encode('utf-8', 'surrogateescape') + b'\n')
+    path.write_bytes('\n'.join(texts_).encode('utf-8', 'surrogatepass') + b'\n')  # a raw surrogate: bytes that are not UTF-8
     proof = data._prove_jsonl(path, fmt, threads=lines.draw(st.integers(1, 4)))
     frame, undecodable = data._read_lines(path, 'f.jsonl')
     assert proof.lines == frame.height
