@@ -1,4 +1,5 @@
-"Replies without content are recorded, not retried; `reasoning_content` is kept as a `<think>` block."
+"""Replies without content are recorded, not retried; `reasoning_content` is kept as a `<think>` block; half an emoji
+(a lone surrogate, which JSON allows and UTF-8 cannot store) does not break a run."""
 import asyncio, threading
 import pytest
 from aiohttp import web
@@ -11,6 +12,8 @@ REPLIES = {
     'reasoning-only': {'content': None, 'reasoning_content': 'still thinking'},
     'reasoning': {'content': 'O(log n)', 'reasoning_content': 'binary search halves the range'},
     'plain': {'content': 'O(n)'},
+    'half-emoji': {'content': 'O(1) \ud83d'},            # aiohttp's json_response writes it as the escape \\ud83d
+    'emoji': {'content': 'O(1) \ud83d\ude00'},          # a proper pair, also escaped
 }
 
 @pytest.fixture
@@ -51,3 +54,21 @@ def test_reasoning_content_kept_as_think_block(stub):
     assert reasoned.text == '<think>binary search halves the range</think>O(log n)'
     assert strip_reasoning(reasoned.text) == 'O(log n)'
     assert plain.text == 'O(n)' and plain.error is None
+
+def test_lone_surrogate_in_a_reply_is_replaced_and_the_run_completes(stub, tmp_path):
+    import polars as pl
+    from csqa.cache import GenerationCache
+    from csqa.prompts import PromptTemplate
+    from csqa.runs import answer_run, read_answers
+    half, pair = _ask(stub, 'half-emoji', 'emoji')
+    assert (half.text, pair.text) == ('O(1) \ufffd', 'O(1) \U0001F600')
+    questions = pl.DataFrame({'id': ['q1', 'q2'], 'question': ['half-emoji', 'emoji'], 'answer': ['O(1)'] * 2,
+                              'lang': ['en'] * 2})
+    template = PromptTemplate('echo', (('en', '{question}'),))
+    backend = make_backend('openai', 'stub', stub['url'], max_retries=0)
+    cache = GenerationCache(tmp_path/'gen.sqlite')
+    answers = answer_run(questions, backend, GenParams(), template, tmp_path/'run', cache=cache, progress=False)
+    assert answers.sort('id')['response'].to_list() == ['O(1) \ufffd', 'O(1) \U0001F600']
+    assert read_answers(tmp_path/'run').sort('id')['response'].to_list() == ['O(1) \ufffd', 'O(1) \U0001F600']
+    again = answer_run(questions, backend, GenParams(), template, tmp_path/'run2', cache=cache, progress=False)
+    assert again.sort('id')['response'].to_list() == ['O(1) \ufffd', 'O(1) \U0001F600']
