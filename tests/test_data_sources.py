@@ -52,6 +52,7 @@ def record():
     return st.fixed_dictionaries({}, optional={f: st.one_of(st.just(GOOD[f]), values) for f in fields})
 def line():
     return st.one_of(record().map(lambda r: json.dumps({**GOOD, **r}, ensure_ascii=False)),
+                     st.sampled_from(list(GOOD)).map(lambda f: json.dumps({k: v for k, v in GOOD.items() if k != f})),
                      record().map(lambda r: json.dumps(r, ensure_ascii=False, indent=None, separators=(',', ':'))),
                      st.sampled_from(['{"question": "x"', '[1, 2]', '"text"', '{"question": "q", "question": 5}', 'null',
                                      json.dumps(GOOD)[:-1] + ', "quest\\u0069on": 42}',
