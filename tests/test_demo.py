@@ -18,6 +18,13 @@ def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
                                                      'report.html', 'scores.json']
     answers, grades = pl.read_parquet(run/'answers.parquet'), pl.read_parquet(run/'grades.parquet')
     assert len(answers) == len(grades) == 386 and answers['error'].null_count() == 386
+    # the run's tables are plain Parquet: pandas and Hugging Face `datasets` read them too, with the same rows
+    import pandas as pd, datasets
+    for name, table in (('answers', answers), ('grades', grades)):
+        frame = pd.read_parquet(run/f'{name}.parquet')
+        assert list(frame.columns) == table.columns and frame['id'].tolist() == table['id'].to_list()
+        ds = datasets.Dataset.from_parquet(str(run/f'{name}.parquet'), cache_dir=str(tmp_path/'hf-datasets'))
+        assert ds.column_names == table.columns and ds['id'] == table['id'].to_list()
     scores = json.loads((run/'scores.json').read_text())
     overall = next(r for r in scores['rows'] if r['slice'] == 'overall')
     assert overall['n'] == 386
