@@ -135,7 +135,7 @@ def test_compiled_proof_matches_pattern(tmp_path, fmt_name, lines):
     texts_ = lines.draw(st.lists(shaped_line(fmt_name), min_size=1, max_size=25))
     path = tmp_path/'f.jsonl'
     path.write_bytes('\n'.join(texts_).encode('utf-8', 'surrogatepass') + b'\n')  # a raw surrogate: bytes that are not UTF-8
-    proof = data._prove_jsonl(path, fmt, threads=lines.draw(st.integers(1, 4)))
+    proof = data._prove_jsonl(path, fmt, pieces=lines.draw(st.integers(1, 4)))
     frame, undecodable = data._read_lines(path, 'f.jsonl')
     assert proof.lines == frame.height
     by_pattern = frame['text'].str.contains(data._valid_line_pattern(fmt)).fill_null(False).to_list()
@@ -156,3 +156,12 @@ def test_unmappable_file_falls_back_to_the_pattern(tmp_path, monkeypatch):
     got = read_questions(path, lenient=True, table=False)
     assert (got.problems, got.rows_read, got.rows_loaded) == (expected.problems, expected.rows_read, expected.rows_loaded)
     assert [str(p) for p in got.problems] == [f'{path}:2: question: empty field']
+
+@needs_compiled
+def test_progress_bar_while_proving(workdir, capsys):
+    "Validating a large file with the compiled proof shows a bar of bytes (asked for here; 'auto' shows it above 50 MB)."
+    Path('q.jsonl').write_text(json.dumps(GOOD) + '\n')
+    read_questions('q.jsonl', table=False, progress=True)
+    assert 'proving' in capsys.readouterr().err
+    read_questions('q.jsonl', table=False)
+    assert capsys.readouterr().err == ''
