@@ -46,3 +46,14 @@ def test_wheel_installs_and_runs_on_the_bundled_sample(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert '"rows"' in out.stdout
+
+def test_output_cut_short_by_a_pipe_is_quiet(tmp_path):
+    "`csqa … | head`: when the reader goes away, csqa stops without a traceback."
+    # two graders who disagree on 5,000 items: far more output than a pipe holds (64 KiB)
+    (tmp_path/'a.csv').write_text('id,verdict\n' + ''.join(f'q{i},CORRECT\n' for i in range(5000)))
+    (tmp_path/'b.csv').write_text('id,verdict\n' + ''.join(f'q{i},INCORRECT\n' for i in range(5000)))
+    cmd = [Path(sys.executable).parent/'csqa', 'agreement', 'a.csv', 'b.csv', '--json']
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.read(5); proc.stdout.close()  # the reader leaves after a few bytes
+    err = proc.stderr.read().decode(); proc.wait(timeout=120)
+    assert 'Traceback' not in err and proc.returncode == 0, err
