@@ -138,6 +138,12 @@ def nav_bar(pages:list[dict], here:str)->str:
 def to_html(nb, title:str)->str:
     "A standalone HTML page of `nb` (prompts and hidden inputs left out)."
     from nbconvert import HTMLExporter
+    # Widgets (progress bars, the Explorer) cannot run without a kernel, and their renderer would be fetched from a CDN:
+    # keep each widget output's text form only.
+    nb.metadata.pop('widgets', None)
+    for cell in nb.cells:
+        for out in cell.get('outputs', []):
+            if 'application/vnd.jupyter.widget-view+json' in out.get('data', {}): del out.data['application/vnd.jupyter.widget-view+json']
     exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}})
     # require.js (from a CDN) would capture plotly.js as an AMD module and leave the charts blank.
