@@ -95,7 +95,7 @@ def run_grade(args)->int:
 def run_agreement(args)->int:
     "Handle `csqa agreement`."
     from csqa.grades import read_grades
-    from csqa.cascade import agreement, pick_grader, read_human_labels
+    from csqa.agreement import agreement, pick_grader, read_human_labels
     if (args.grades_b is None) == (args.human is None): raise UsageError('give either GRADES_B or --human FILE')
     a = pick_grader(read_grades(args.grades_a), args.grader_a, args.grades_a)
     b = read_human_labels(args.human) if args.human else pick_grader(read_grades(args.grades_b), args.grader_b,
