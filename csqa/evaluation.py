@@ -89,8 +89,8 @@ def grade(run,                               # a run folder (or `Run`) holding a
     "The grading stage: grade a run's answers into its `grades.parquet` and manifest."
     path = Path(getattr(run, 'path', run))
     if not path.is_dir(): raise UsageError(f'{path}: no such run folder')
-    read_answers(path)  # a run without answers is refused before a judge is built or asked
-    grader = grader_from_config(config)
+    grader = grader_from_config(config)  # a wrong grader spec is refused first,
+    read_answers(path)                   # then a run without (valid) answers, before the judge is asked anything
     grader.check()
     with run_lock(path, config.wait):
         grades = grader.grade(read_answers(path), progress=not config.no_progress)

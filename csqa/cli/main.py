@@ -97,12 +97,12 @@ def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
         print(f'csqa: invalid input: {e}', file=sys.stderr); return 1
     except UsageError as e:
         print(f'csqa: {e}', file=sys.stderr); return 2
+    except BrokenPipeError:  # `csqa … | head`: the reader left; stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except StorageError as e:  # a full disk, a file-size limit, a folder that cannot be written, a busy run folder
         print(f'csqa: {e}', file=sys.stderr); return 1
     except OSError as e:       # the same trouble met outside csqa's own writers
         print(f'csqa: {e.filename or "error"}: {e.strerror or e}', file=sys.stderr); return 1
     except sqlite3.Error as e: # the generation cache's database (a full disk, a damaged file)
         print(f'csqa: generation cache: {e}', file=sys.stderr); return 1
-    except BrokenPipeError:  # `csqa … | head`: the reader left; stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
