@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 from .schema import UsageError
 from .backends import Backend, GenParams
+from .configs import GradeConfig
 from .runs import check_answers
 from .rules import grade_answers_rules
 from .judge import grade_answers_judge, grader_name
@@ -17,7 +18,7 @@ __all__ = ['grade_answers_cascade']
 # %% ../nbs/22_cascade.ipynb #aa65c647
 def grade_answers_cascade(answers:pl.DataFrame,   # an answers table (CONTRACTS schema)
                           backend:Backend,        # the judge for unsure items
-                          threshold:float=0.8,    # rules verdicts with confidence below this go to the judge
+                          threshold:float=GradeConfig.threshold, # rules verdicts with confidence below this go to the judge
                           params:GenParams=GenParams(temperature=0), # judge decoding
                           cache=None,             # a `csqa.cache.GenerationCache`, or None
                           stats:dict|None=None,   # receives the judge's cache hits and misses

@@ -71,7 +71,7 @@ def answer(config:AnswerConfig,                 # model, data, selection, engine
     check_writable(config.out); check_cache_writable(config)
     backend = config.model if isinstance(config.model, Backend) else \
         make_backend(config.backend, str(config.model), config.base_url, config.api_key_env, **backend_options(config))
-    questions = select_questions(load_questions(config.data, format=config.format), config.slice, config.sample,
+    questions = select_questions(load_questions(config.data, format=config.format, progress=False if config.no_progress else 'auto'), config.slice, config.sample,
                                  generation.seed, config.limit)
     if questions.is_empty(): raise UsageError('no questions left to answer after slice, sample and limit')
     backend.check()
