@@ -95,3 +95,11 @@ def test_cli_refuses_in_one_line_with_exit_2(tmp_path, base_url, says):
     assert 'Traceback' not in r.stderr and SECRET not in r.stderr + r.stdout and 'hunter2' not in r.stderr
     assert 'ATTEMPTS []' in r.stderr  # not one connection, not even to loopback
     assert not out.exists() or not any(out.iterdir())
+
+def test_cli_opt_in_reaches_the_server_and_only_then(tmp_path):
+    "With --allow-insecure-http the command goes on to contact the server (the guard refuses it: nothing leaves)."
+    r = _csqa_guarded('answer', '--backend', 'openai', '--base-url', f'http://{DOC_ADDRESS}/v1', '--api-key-env', 'SOME_VAR',
+                      '--allow-insecure-http', '--model', 'm', '--data', 'sample', '--out', tmp_path/'run', '--no-cache',
+                      '--timeout', '5', env={'SOME_VAR': SECRET, 'HOME': str(tmp_path)})
+    assert r.returncode == 2 and 'cannot reach the server' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert f'GUARD refused a connection to ({DOC_ADDRESS!r}, 80)' in r.stderr and SECRET not in r.stderr + r.stdout
