@@ -69,6 +69,9 @@ def answer(config:AnswerConfig,                 # model, data, selection, engine
     template = load_template(config.prompt)
     check_data_path(config.data)
     check_writable(config.out); check_cache_writable(config)
+    if config.no_progress and config.backend == 'hf' and not isinstance(config.model, Backend):
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()  # transformers' own bars (loading weights) obey `no_progress` too
     backend = config.model if isinstance(config.model, Backend) else \
         make_backend(config.backend, str(config.model), config.base_url, config.api_key_env, **backend_options(config))
     questions = select_questions(load_questions(config.data, format=config.format, progress=False if config.no_progress else 'auto'), config.slice, config.sample,

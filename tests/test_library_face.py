@@ -100,3 +100,8 @@ def test_config_file_and_flags(tiny_model_dir, tmp_path):
     cfg.write_text('modle: x\n')
     r = run_csqa('eval', '--config', cfg, '--out', out)
     assert r.returncode == 2 and "unknown key 'modle'" in r.stderr and 'Traceback' not in r.stderr
+
+def test_shipped_eval_config_is_valid():
+    from csqa.configs import read_config, split_options
+    answering, generation, grading, scoring = split_options(read_config(ROOT/'configs'/'eval.yaml'))
+    assert answering.backend == 'openai' and grading.grader.startswith('cascade:') and scoring.slicings() == [['lang'], ['domain'], ['prog_lang']]

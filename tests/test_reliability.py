@@ -174,3 +174,13 @@ def test_data_paths_named_rightly(data, says, tmp_path):
     data = str(tmp_path) if data == 'DIR' else data
     r = run_csqa('answer', '--model', 'm', '--out', tmp_path/'run', '--data', data)
     assert r.returncode == 2 and says in one_line_error(r.stderr)
+
+def test_no_progress_hides_the_bar_of_a_large_file(tiny_model_dir, tmp_path):
+    big = tmp_path/'big.jsonl'
+    row = '{{"question": "Which clause filters groups, case {}?", "answer": "HAVING", "domain": ["Databases", "Query Processing"], "programming_language": "sql", "human_language": "english"}}\n'
+    big.write_text(''.join(row.format(i) for i in range(210_000)))
+    args = ('answer', '--model', tiny_model_dir, '--data', big, '--limit', '1', '--max-tokens', '2', '--no-cache')
+    shown = run_csqa(*args, '--out', tmp_path/'a')
+    assert shown.returncode == 0 and ('checking' in shown.stderr or 'proving' in shown.stderr), shown.stderr
+    hidden = run_csqa(*args, '--out', tmp_path/'b', '--no-progress')
+    assert hidden.returncode == 0 and hidden.stderr.strip() == '', hidden.stderr
