@@ -27,17 +27,20 @@ def require_number(name:str,           # the parameter, as the caller knows it (
                    at_least=None,      # the smallest value allowed
                    above=None,         # a bound the value must exceed
                    at_most=None,       # the largest value allowed
+                   below=None,         # a bound the value must stay under
                   ):
     "`value` if it is a finite number (whole when `whole`) within the bounds, else `UsageError` naming `name`."
     kinds = (numbers.Integral,) if whole else (numbers.Real,)
     if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
         raise UsageError(f'{name} must be a {"whole" if whole else "finite"} number, got {value!r}')
-    fits = (at_least is None or value >= at_least) and (above is None or value > above) and (at_most is None or value <= at_most)
+    fits = ((at_least is None or value >= at_least) and (above is None or value > above) and
+            (at_most is None or value <= at_most) and (below is None or value < below))
     if fits: return value
     low = f'[{at_least}' if at_least is not None else f'({above}' if above is not None else None
-    if low and at_most is not None: allowed = f'in {low}, {at_most}]'
+    high = f'{at_most}]' if at_most is not None else f'{below})' if below is not None else None
+    if low and high: allowed = f'in {low}, {high}'
     elif low: allowed = f'>= {at_least}' if at_least is not None else f'> {above}'
-    else: allowed = f'<= {at_most}'
+    else: allowed = f'<= {at_most}' if at_most is not None else f'< {below}'
     raise UsageError(f'{name} must be {allowed}, got {value}')
 
 # %% ../nbs/10_backends.ipynb #06945a4e

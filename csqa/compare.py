@@ -12,6 +12,7 @@ from .schema import Verdict, UsageError
 from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
 from .metrics import (check_resampling, slice_groups, with_keys_first, bootstrap_totals, percentile_interval,
                           rates_from_counts, unit_of, EXCLUDED_STATUSES, SMALL_N)
+from .configs import ScoreConfig
 
 # %% auto #0
 __all__ = ['EXACT_BELOW', 'holm', 'benjamini_hochberg', 'mcnemar', 'clustered_mcnemar', 'Comparison', 'compare']
@@ -126,7 +127,7 @@ def _within_families(out:pl.DataFrame, col:str, adjust)->np.ndarray:
 def compare(a:pl.DataFrame,          # grades of run A
             b:pl.DataFrame,          # grades of run B, on the same questions
             by:list|str|None=None,   # slice columns, as in `csqa.metrics.score`
-            n_boot:int=1000,         # paired bootstrap replicates
+            n_boot:int=ScoreConfig.n_boot,         # paired bootstrap replicates
             seed:int=0,              # the bootstrap seed
             ci:float=0.95,           # interval coverage
             cluster:str|None=None,   # resample clusters of this column (e.g. 'pair_id') instead of questions

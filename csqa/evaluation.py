@@ -25,7 +25,7 @@ def backend_options(config:AnswerConfig)->dict:
     if config.backend == 'openai':
         opts = dict(timeout=config.timeout, max_retries=config.max_retries)
         if config.concurrency is not None: opts['concurrency'] = config.concurrency
-        if config.allow_insecure_http: opts['allow_insecure_http'] = True
+        opts['allow_insecure_http'] = config.allow_insecure_http
         if config.load_in_4bit or config.trust_remote_code:
             raise UsageError('load_in_4bit and trust_remote_code apply to local backends (hf, vllm), not openai')
         return opts

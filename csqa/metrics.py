@@ -11,6 +11,8 @@ import polars as pl
 from statistics import NormalDist  # one normal quantile: scipy.stats would add ~0.4 s to every import
 from .schema import VERDICTS, Verdict, UsageError
 from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
+from .configs import ScoreConfig
+from .backends import require_number
 
 # %% auto #0
 __all__ = ['RATES', 'METRICS', 'SLICE_SEP', 'SMALL_N', 'EXCLUDED_STATUSES', 'EXCLUDED_COLUMNS', 'rates_from_counts',
@@ -194,8 +196,8 @@ def check_resampling(n_boot:int, # bootstrap replicates
                      ci:float,   # interval coverage
                     ):
     "`UsageError` unless `n_boot` â‰¥ 0 and 0 < `ci` < 1."
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0: raise UsageError(f'n_boot must be a whole number >= 0, got {n_boot}')
-    if not 0 < ci < 1: raise UsageError(f'ci must lie between 0 and 1, got {ci}')
+    require_number('n_boot', n_boot, whole=True, at_least=0)
+    require_number('ci', ci, above=0, below=1)
 
 # %% ../nbs/23_metrics.ipynb #a3a2ba2e
 def scorable(grades:pl.DataFrame,  # a grades table
@@ -220,7 +222,7 @@ def scorable(grades:pl.DataFrame,  # a grades table
 # %% ../nbs/23_metrics.ipynb #5cbcb3f0
 def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, grader)
           by:list|str|None=None, # slice columns, e.g. ['lang', 'domain'], or a list of such lists / 'a,b' strings
-          n_boot:int=1000,       # bootstrap replicates (0: no bootstrap; Wilson only)
+          n_boot:int=ScoreConfig.n_boot,       # bootstrap replicates (0: no bootstrap; Wilson only)
           seed:int=0,            # the bootstrap seed
           ci:float=0.95,         # interval coverage
           cluster:str|None=None, # resample clusters of this column (e.g. 'pair_id') instead of questions
@@ -297,7 +299,7 @@ def calibration(graded:pl.DataFrame, # rows with `verdict` and `confidence` (0â€
 # %% ../nbs/23_metrics.ipynb #8eead516
 def ece_interval(graded:pl.DataFrame, # as for `calibration`
                  n_bins:int=10,       # equal-width confidence bins
-                 n_boot:int=1000,     # bootstrap replicates
+                 n_boot:int=ScoreConfig.n_boot,     # bootstrap replicates
                  seed:int=0,          # the bootstrap seed
                  ci:float=0.95,       # interval coverage
                 )->tuple[float, float]: # (lower, upper); NaN without rated rows or replicates
@@ -317,7 +319,7 @@ def ece_interval(graded:pl.DataFrame, # as for `calibration`
 def penalized_scores(grades:pl.DataFrame,   # a grades table, as for `score`
                      ks=(0, 0.5, 1, 2, 3, 4), # penalties for a wrong answer
                      by:list|str|None=None,   # slice columns, as for `score`
-                     n_boot:int=1000,         # bootstrap replicates (0: no intervals)
+                     n_boot:int=ScoreConfig.n_boot,         # bootstrap replicates (0: no intervals)
                      seed:int=0,              # the bootstrap seed
                      ci:float=0.95,           # interval coverage
                      cluster:str|None=None,   # resample clusters of this column (e.g. 'pair_id') instead of questions
