@@ -22,7 +22,7 @@ $(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
 demo: venv
 	$(BIN)/csqa demo
 
-test: venv browser sync-check nbtest pytest
+test: venv browser sync-check nbtest pytest docs
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where
 # missing and where apt-get runs as root; elsewhere those tests skip and say why.
@@ -48,6 +48,7 @@ pytest: venv
 clean:
 	rm -rf $(VENV) build dist *.egg-info _proc _docs
 
-# The docs site without Quarto: executes the notebooks and renders static HTML into _docs/.
+# The docs site without Quarto: executes every notebook in a real Jupyter kernel and renders static HTML into _docs/.
+# `make test` runs it too, so a notebook that breaks in JupyterLab breaks CI.
 docs: venv
 	$(BIN)/python scripts/build_docs.py
