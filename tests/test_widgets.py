@@ -194,11 +194,15 @@ def demo_run(tiny_model_dir, tmp_path_factory)->Path:
     return out
 
 
-def test_a_demo_run_folder_and_a_run_like_object(demo_run, runs):
+def test_a_demo_run_folder_a_run_and_a_run_like_object(demo_run, runs):
+    import csqa
     from csqa.runs import read_answers
     from csqa.grades import read_grades
-    ex = Explorer([demo_run, TableRun('copy', read_answers(demo_run), read_grades(demo_run))], n_boot=20)
-    assert ex.runs == [demo_run.name, 'copy'] and len(ex.items) == 2 * len(read_grades(demo_run))
+    opened = csqa.Run.open(demo_run)
+    opened_as = type('Renamed', (), {'name': 'opened', 'answers': opened.answers, 'grades': opened.grades})()
+    ex = Explorer([demo_run, TableRun('copy', read_answers(demo_run), read_grades(demo_run)), opened_as], n_boot=20)
+    assert ex.runs == [demo_run.name, 'copy', 'opened'] and len(ex.items) == 3 * len(read_grades(demo_run))
+    assert Explorer(opened, n_boot=0).runs == [opened.name]
     assert ex.items['response'].null_count() == 0 and ex.items['question'].null_count() == 0
     ex.filters['run'].value = (demo_run.name,)
     assert sum(c[0] for c in ex.bars.data[0].customdata) == len(read_grades(demo_run))
