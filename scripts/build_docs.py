@@ -184,7 +184,7 @@ def failure(src:Path, nb, err:Exception)->str:
                 where = f' cell {i} (`{first.strip()[:80]}`)'
                 break
     what = f'{err.ename}: {err.evalue}' if getattr(err, 'ename', None) else f'{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ""}'
-    return f'FAILED {src.relative_to(ROOT)}{where}: {what}'
+    return f'FAILED {src.relative_to(ROOT) if src.is_relative_to(ROOT) else src}{where}: {what}'
 
 
 def library_page(proc_nb:Path, nbs:Path, timeout:int):

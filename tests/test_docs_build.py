@@ -142,3 +142,17 @@ def test_every_page_draws_in_chromium(site, tmp_path):
                 assert 'statistical_power.html' in hits, (name, hits)
                 tab.close()
         finally: browser.close()
+
+
+def test_a_failing_notebook_is_named_with_its_cell_and_error(tmp_path):
+    "What `make docs` prints for a notebook that fails in a real kernel (here the classic: asyncio.run under a running loop)."
+    import importlib.util, nbformat
+    spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
+    build_docs = importlib.util.module_from_spec(spec); spec.loader.exec_module(build_docs)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('# Probe'), nbformat.v4.new_code_cell('import asyncio'),
+                                         nbformat.v4.new_code_cell('#| hide\nasyncio.run(asyncio.sleep(0))')])
+    src = tmp_path/'probe.ipynb'
+    nbformat.write(nb, src)
+    with pytest.raises(build_docs.NotebookFailed) as e: build_docs.execute(nbformat.read(src, as_version=4), tmp_path, 60)
+    message = build_docs.failure(src, e.value.nb, e.value.err)
+    assert message.startswith(f'FAILED {src} cell 2 (`asyncio.run(asyncio.sleep(0))`): RuntimeError: ') and 'running event loop' in message
