@@ -207,3 +207,21 @@ def test_a_demo_run_folder_a_run_and_a_run_like_object(demo_run, runs):
     ex.filters['run'].value = (demo_run.name,)
     assert sum(c[0] for c in ex.bars.data[0].customdata) == len(read_grades(demo_run))
     assert ex.comparison is not None and ex.comparison.summary()['paired'] == 0 or 'pick two' in ex.paired_table.value
+
+
+def finite(v)->bool:
+    "No NaN or infinity anywhere in `v` (a widget message must be JSON)."
+    if isinstance(v, float): return np.isfinite(v)
+    if isinstance(v, np.ndarray): return v.dtype.kind != 'f' or bool(np.isfinite(v).all()) if v.dtype != object else all(finite(x) for x in v.tolist())
+    if isinstance(v, (list, tuple)): return all(finite(x) for x in v)
+    if isinstance(v, dict): return all(finite(x) for x in v.values())
+    return True
+
+
+def test_widget_figures_hold_no_nan(runs):
+    "Empty heatmap cells, missing intervals (n_boot=0) and the forest plot reach the browser as null, not NaN."
+    ex = Explorer(list(runs), n_boot=0, slice_='subdomain')
+    ex.set_filters(lang=['zh'])
+    for fig in (ex.bars, ex.heatmap, ex.forest, ex.transitions):
+        assert all(finite(t.to_plotly_json()) for t in fig.data), fig.layout.title.text
+    assert any(v is None for row in ex.heatmap.data[0].z for v in row)  # cells with no items stay blank
