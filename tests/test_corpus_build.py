@@ -23,6 +23,7 @@ def fake_llm():
         if state['delay']: await asyncio.sleep(state['delay'])
         if m := re.search(r'(?:Proposed answer|候选答案)[:：](.*)', text):
             reply = json.dumps({'supported': 'unsupported' not in m.group(1), 'undisputed': True})
+        elif 'FAIL500' in text: return web.Response(status=500, text='overloaded')
         elif 'GARBAGE' in text: reply = 'Sure! Here are some questions: 1. What is Python?'
         else:
             facts = [l.split('||') for l in text.splitlines() if l.startswith('FACT:')]
@@ -116,6 +117,16 @@ def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'d.yaml').write_text('sources: [{path: nowhere}]\nout: o\nbackend: {kind: openai, model: m, base_url: "http://127.0.0.1:9/v1"}\n')
     r = run_csqa('corpus', 'build', '--config', tmp_path/'d.yaml')
     assert r.returncode == 2 and 'no such file or folder' in r.stderr
+
+def test_failed_model_calls_leave_the_shard_pending(tmp_path, fake_llm, codesimpleqa_path):
+    cfg = write_config(tmp_path, codesimpleqa_path, fake_llm['url'])
+    with (tmp_path/'docs'/'qa.jsonl').open('a') as f: f.write(json.dumps({'text': FILLER + ' FAIL500', 'url': 'https://qa.example/5'}) + '\n')
+    r = run_csqa('corpus', 'build', '--config', cfg)
+    assert r.returncode == 2 and '1 shard(s) not synthesized because model calls failed' in r.stderr
+    synth = tmp_path/'out'/'stages'/'synth'
+    assert len(list(synth.glob('part-*.parquet'))) == 4 and not (tmp_path/'out'/'questions.parquet').exists()
+    r = run_csqa('corpus', 'build', '--config', write_config(tmp_path, codesimpleqa_path, 'http://127.0.0.1:9/v1'))
+    assert r.returncode == 2 and 'cannot reach the server' in r.stderr
 
 def test_killed_build_resumes_to_the_same_output(tmp_path, fake_llm, codesimpleqa_path):
     whole, killed = tmp_path/'whole', tmp_path/'killed'
