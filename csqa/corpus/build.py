@@ -260,7 +260,7 @@ def write_outputs(cfg:CorpusConfig, stats:dict)->Path:
         from csqa.explore import lang_bars
         import plotly.io as pio
         figs = [lang_bars(q, 'domain', title='Pairs by domain'), lang_bars(q, 'prog_lang', title='Pairs by programming language')]
-        (out/'charts.html').write_text('\n'.join(pio.to_html(f, include_plotlyjs='cdn' if i else True, full_html=not i) for i, f in enumerate(figs)), encoding='utf-8')
+        (out/'charts.html').write_text('\n'.join(pio.to_html(f, include_plotlyjs=not i, full_html=not i) for i, f in enumerate(figs)), encoding='utf-8')
     write_json_atomic(stats, out/'stats.json')
     return out
 
