@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_configs.ipynb #0fc189b0
 from __future__ import annotations
-import dataclasses, inspect, re
+import dataclasses, functools, linecache, re, sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import ClassVar
@@ -18,16 +18,20 @@ __all__ = ['EVAL_CONFIGS', 'field_docs', 'Config', 'EngineConfig', 'AnswerConfig
 # %% ../nbs/15_configs.ipynb #b9f5affe
 _FIELD_LINE = re.compile(r'^    (?P<name>[A-Za-z_]\w*)\s*:(?P<rest>[^#]*)#\s?(?P<doc>.*)$')
 
+@functools.cache  # read once per class: `csqa --help` builds every command's options from these
 def field_docs(cls, # a dataclass
               )->dict[str, str]: # field name → the comment after it, base classes included
     "Each field's help text: the comment after it in the class body."
     out = {}
-    for c in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(c): continue
-        try: src = inspect.getsource(c)
-        except (OSError, TypeError): continue
-        for line in src.splitlines():
-            if m := _FIELD_LINE.match(line): out[m['name']] = m['doc'].strip()
+    for c in reversed(cls.__mro__[1:]):
+        if dataclasses.is_dataclass(c): out |= field_docs(c)
+    path = getattr(sys.modules.get(cls.__module__), '__file__', None)
+    lines = linecache.getlines(path) if path else []   # the module's source lines (classes made in a notebook have none)
+    start = next((k for k, l in enumerate(lines) if re.match(rf'class {cls.__name__}\b', l)), None)
+    if start is None: return out
+    for line in lines[start+1:]:
+        if line.strip() and not line.startswith((' ', '\t', '#', ')')): break   # the class body ended
+        if m := _FIELD_LINE.match(line): out[m['name']] = m['doc'].strip()
     return out
 
 # %% ../nbs/15_configs.ipynb #8182ee8d
