@@ -384,4 +384,8 @@ d = { 'settings': { 'branch': 'main',
                                                                               'csqa/train/rewards.py'),
                                     'csqa.train.rewards.reward_grader': ('train_rewards.html#reward_grader', 'csqa/train/rewards.py'),
                                     'csqa.train.rewards.reward_values': ('train_rewards.html#reward_values', 'csqa/train/rewards.py'),
-                                    'csqa.train.rewards.word_count': ('train_rewards.html#word_count', 'csqa/train/rewards.py')}}}
+                                    'csqa.train.rewards.word_count': ('train_rewards.html#word_count', 'csqa/train/rewards.py')},
+            'csqa.train.sft': { 'csqa.train.sft.TrainResult': ('train_sft.html#trainresult', 'csqa/train/sft.py'),
+                                'csqa.train.sft.run_trainer': ('train_sft.html#run_trainer', 'csqa/train/sft.py'),
+                                'csqa.train.sft.sft_trainer': ('train_sft.html#sft_trainer', 'csqa/train/sft.py'),
+                                'csqa.train.sft.train_sft': ('train_sft.html#train_sft', 'csqa/train/sft.py')}}}
