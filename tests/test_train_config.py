@@ -79,3 +79,11 @@ def test_shipped_accelerate_configs_are_accelerate_configs():
     names = {p.stem: yaml.safe_load(p.read_text()) for p in (ROOT/'configs'/'accelerate').glob('*.yaml')}
     assert set(names) == {'single_gpu', 'multi_gpu', 'deepspeed_zero2', 'deepspeed_zero3', 'fsdp'}
     assert names['deepspeed_zero3']['deepspeed_config']['zero_stage'] == 3 and names['fsdp']['fsdp_config']['fsdp_version'] == 2
+
+def test_importing_csqa_and_its_cli_pulls_in_no_training_library():
+    "trl, peft, bitsandbytes and accelerate load only when training runs: not with `import csqa`, `csqa.train` or the parser."
+    import subprocess, sys
+    code = ('import sys, csqa, csqa.train, csqa.rules\nfrom csqa.cli.main import make_parser\nmake_parser()\n'
+            'print(sorted(m for m in ("trl", "peft", "bitsandbytes", "accelerate") if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == '[]', out.stderr[-2000:]
