@@ -13,9 +13,10 @@ __all__ = ['LONG_WORDS', 'LONG_CJK', 'stats', 'normalized_text', 'golds_conflict
 
 # %% ../nbs/03_audit.ipynb #257ca9b0
 def _counts(df:pl.DataFrame, col:str|pl.Expr)->dict:
-    "Value counts of one column as {value: count}, most frequent first, ties by value."
-    vc = df.select(col).to_series().value_counts(name='n')
-    return dict(vc.sort(['n', vc.columns[0]], descending=[True, False], nulls_last=True).iter_rows())
+    "Value counts of one column as {value: count}: `csqa.explore.count_by`'s table as a dict (most frequent first, ties by value)."
+    from csqa.explore import count_by  # here, not at the top: csqa.explore builds on this module
+    one = df.select(col)
+    return dict(count_by(one, one.columns[0]).select(one.columns[0], 'n').iter_rows())
 
 def stats(df:pl.DataFrame, # a canonical question table
          )->dict:          # rows, lang, domain, subdomain, prog_lang, lang_domain counts

@@ -4,10 +4,9 @@
 
 # %% ../nbs/19_grades.ipynb #4dc38699
 from __future__ import annotations
-import os, tempfile
 from pathlib import Path
 import polars as pl
-from .schema import Verdict, VERDICTS, Problem, InvalidInput, UsageError
+from .schema import Verdict, VERDICTS, Problem, InvalidInput, UsageError, atomic_path, read_parquet
 
 # %% auto #0
 __all__ = ['GRADES_SCHEMA', 'PARSE_STATUSES', 'UNGRADED_VERDICTS', 'SLICE_CARRY', 'COUNT_COLUMNS', 'make_grades', 'merge_grades',
@@ -59,10 +58,8 @@ def write_grades(run_dir:str|Path,  # a run folder
                 )->Path:             # the path written
     "Merge `grades` into `run_dir/grades.parquet`, atomically."
     path = Path(run_dir)/'grades.parquet'
-    old = pl.read_parquet(path) if path.exists() else None
-    merged = merge_grades(old, grades)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.parquet.tmp'); os.close(fd)
-    merged.write_parquet(tmp); os.replace(tmp, path)
+    merged = merge_grades(read_parquet(path) if path.exists() else None, grades)
+    with atomic_path(path) as tmp: merged.write_parquet(tmp)
     return path
 
 # %% ../nbs/19_grades.ipynb #bb04630c

@@ -56,20 +56,20 @@ def load_template(spec:str, # "codesimpleqa", "calibration", or a path to a temp
     if spec in BUILTIN_TEMPLATES: return BUILTIN_TEMPLATES[spec]
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise UsageError(f'--prompt {spec}: not a built-in template ({", ".join(BUILTIN_TEMPLATES)}) nor a file')
+        raise UsageError(f'prompt {spec}: not a built-in template ({", ".join(BUILTIN_TEMPLATES)}) nor a file')
     try: raw = path.read_text(encoding='utf-8-sig')
-    except UnicodeDecodeError as e: raise UsageError(f'--prompt {spec}: not UTF-8 text (byte {e.start + 1})') from None
+    except UnicodeDecodeError as e: raise UsageError(f'prompt {spec}: not UTF-8 text (byte {e.start + 1})') from None
     calibration = False
     if path.suffix.lower() in ('.json', '.yaml', '.yml'):
         import yaml
         try: d = json.loads(raw) if path.suffix.lower() == '.json' else yaml.safe_load(raw)
-        except (ValueError, yaml.YAMLError) as e: raise UsageError(f'--prompt {spec}: unreadable: {e}') from None
-        if not isinstance(d, dict): raise UsageError(f'--prompt {spec}: expected a mapping of language to template')
+        except (ValueError, yaml.YAMLError) as e: raise UsageError(f'prompt {spec}: unreadable: {e}') from None
+        if not isinstance(d, dict): raise UsageError(f'prompt {spec}: expected a mapping of language to template')
         calibration = bool(d.pop('calibration', False))
         texts = tuple((str(k), str(v)) for k, v in d.items())
     else: texts = (('en', raw),)
     missing = [lang for lang, t in texts if '{question}' not in t]
-    if not texts or missing: raise UsageError(f'--prompt {spec}: template lacks the {{question}} slot ({", ".join(missing) or "empty"})')
+    if not texts or missing: raise UsageError(f'prompt {spec}: template lacks the {{question}} slot ({", ".join(missing) or "empty"})')
     return PromptTemplate(str(path), texts, calibration)
 
 # %% ../nbs/12_prompts.ipynb #c27e691d

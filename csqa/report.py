@@ -9,31 +9,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import plotly.graph_objects as go
-from .schema import UsageError
-from .grades import read_grades
-from .runs import ANSWERS, read_manifest
+from .schema import UsageError, atomic_path
 from .metrics import METRICS, score, calibration, ece_interval
 from .compare import Comparison, compare
 
 # %% auto #0
-__all__ = ['LEADERBOARD_METRICS', 'read_run', 'format_interval', 'leaderboard', 'to_markdown', 'to_latex', 'to_html_table',
-           'slice_bars', 'slice_heatmap', 'reliability_diagram', 'forest_plot', 'html_report']
-
-# %% ../nbs/25_report.ipynb #0dd2b167
-def read_run(run:str|Path, # a run folder (with grades.parquet) or a graded table file
-            )->tuple[str, pl.DataFrame]: # (run name, grades with `confidence` joined in when the answers have it)
-    "A run's name and grades; the confidence the model stated is taken from answers.parquet when present."
-    run = Path(run)
-    if not run.is_dir(): return run.stem, read_grades(run)
-    if not (run / 'grades.parquet').exists(): raise UsageError(f'{run} has no grades.parquet: grade the run first')
-    grades = read_grades(run)
-    name = read_manifest(run).get('name')
-    answers = run / ANSWERS
-    if answers.exists() and 'confidence' not in grades.columns:
-        conf = pl.read_parquet(answers, columns=None)
-        if 'confidence' in conf.columns:
-            grades = grades.join(conf.select('id', 'sample_idx', 'confidence'), on=['id', 'sample_idx'], how='left')
-    return name or run.name, grades
+__all__ = ['LEADERBOARD_METRICS', 'format_interval', 'leaderboard', 'to_markdown', 'to_latex', 'to_html_table', 'slice_bars',
+           'slice_heatmap', 'reliability_diagram', 'forest_plot', 'html_report']
 
 # %% ../nbs/25_report.ipynb #9b9e906f
 def format_interval(est:float, lo:float, hi:float, # a rate and its interval, as fractions
@@ -200,7 +182,5 @@ def html_report(runs:dict[str, pl.DataFrame], # run name → grades (with `confi
     sections += [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
     page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<style>{_STYLE}</style></head><body>' + '\n'.join(sections) + '</body></html>')
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding='utf-8')
-    return out
+    with atomic_path(out) as tmp: tmp.write_text(page, encoding='utf-8')
+    return Path(out)

@@ -4,18 +4,21 @@
 
 # %% ../nbs/13_runs.ipynb #1da6308f
 from __future__ import annotations
-import hashlib, json, os, platform, tempfile, time
+import hashlib, json, math, os, platform, sys, threading, time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 import polars as pl
-from .schema import QUESTION_SCHEMA, LANGS, Problem, InvalidInput, UsageError, read_parquet, strip_reasoning
+from .schema import (QUESTION_SCHEMA, LANGS, Problem, InvalidInput, UsageError, StorageError, TMP_SUFFIX,
+                         atomic_path, ensure_folder, read_parquet, storage_error, strip_reasoning)
 from .prompts import parse_calibrated
 
 # %% auto #0
-__all__ = ['MANIFEST', 'ANSWERS', 'JOURNAL', 'ANSWER_SCHEMA', 'ANSWER_COLUMNS', 'ANSWERS_REQUIRED', 'read_manifest',
-           'write_json_atomic', 'update_manifest', 'answer_text', 'answers_frame', 'check_answers', 'answer_statuses',
-           'read_answers', 'parse_slice', 'select_questions', 'data_hash', 'answer_run']
+__all__ = ['MANIFEST', 'ANSWERS', 'JOURNAL', 'ANSWER_SCHEMA', 'ANSWER_COLUMNS', 'ANSWERS_REQUIRED', 'LOCK', 'read_manifest',
+           'json_ready', 'write_json_atomic', 'update_manifest', 'answer_text', 'answers_frame', 'check_answers',
+           'answer_statuses', 'read_answers', 'parse_slice', 'select_questions', 'RunBusy', 'check_writable',
+           'run_lock', 'data_hash', 'answer_run']
 
 # %% ../nbs/13_runs.ipynb #a046dd13
 MANIFEST, ANSWERS, JOURNAL = 'manifest.json', 'answers.parquet', 'answers.journal.jsonl'
@@ -26,17 +29,21 @@ def read_manifest(run_dir, # a run folder
     path = Path(run_dir)/MANIFEST
     return json.loads(path.read_text(encoding='utf-8')) if path.exists() else {}
 
+# %% ../nbs/13_runs.ipynb #92230603
+def json_ready(obj):
+    "`obj` with every non-finite float (NaN, ±inf, which JSON cannot hold) made None, through dicts and lists."
+    if isinstance(obj, float) and not math.isfinite(obj): return None
+    if isinstance(obj, dict): return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [json_ready(v) for v in obj]
+    return obj
+
 def write_json_atomic(path, obj)->None:
     "Write `obj` as JSON to `path` so that readers see the old file or the new one, never a torn one."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: json.dump(obj, f, indent=2, ensure_ascii=False, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(json_ready(obj), indent=2, ensure_ascii=False, default=str, allow_nan=False),
+                       encoding='utf-8')
 
+# %% ../nbs/13_runs.ipynb #39b32d48
 def update_manifest(run_dir,  # a run folder (made if missing)
                     **fields, # top-level fields to set; dict values are merged one level deep
                    )->dict:   # the manifest after the update
@@ -46,7 +53,7 @@ def update_manifest(run_dir,  # a run folder (made if missing)
     write_json_atomic(Path(run_dir)/MANIFEST, m)
     return m
 
-# %% ../nbs/13_runs.ipynb #b9d1da7a
+# %% ../nbs/13_runs.ipynb #d41f1a20
 ANSWER_SCHEMA = {'id': pl.String, 'sample_idx': pl.Int64,
                  **{c: t for c, t in QUESTION_SCHEMA.items() if c != 'id'},
                  'prompt': pl.String, 'response': pl.String, 'error': pl.String, 'finish_reason': pl.String,
@@ -63,12 +70,14 @@ def answer_text(response:str|None,      # a model's raw response
     parsed = parse_calibrated(response)
     return parsed[0] if parsed else None
 
+# %% ../nbs/13_runs.ipynb #9ac69ed7
 def answers_frame(rows:list[dict])->pl.DataFrame:
     "An answers table from row dicts, in the canonical column order and types; a row without `answer_text` gets `answer_text(response)`."
     return pl.DataFrame([{**{c: r.get(c) for c in ANSWER_COLUMNS},
                           'answer_text': r['answer_text'] if 'answer_text' in r else answer_text(r.get('response'))}
                          for r in rows], schema=ANSWER_SCHEMA, orient='row')
 
+# %% ../nbs/13_runs.ipynb #bb557a60
 ANSWERS_REQUIRED = ('id', 'sample_idx', 'question', 'answer', 'lang', 'response')
 _ANSWERS_OPTIONAL = ('aliases', 'error', 'domain', 'subdomain', 'prog_lang', 'pair_id')
 
@@ -106,6 +115,7 @@ def check_answers(df:pl.DataFrame,      # an answers table (one row per id, samp
     return df.with_columns(pl.col('aliases').fill_null(pl.lit([], dtype=pl.List(pl.String))),
                            pl.col('answer_text').cast(pl.String))
 
+# %% ../nbs/13_runs.ipynb #28669cb5
 def answer_statuses(answers:pl.DataFrame, # a checked answers table
                    )->list[str]:          # one of `ok`, `answer_error`, `unparseable_answer`, `no_response` a row
     "Whether each row has a text to grade (`ok`) and, if not, why."
@@ -117,6 +127,7 @@ def answer_statuses(answers:pl.DataFrame, # a checked answers table
         else: out.append('ok')
     return out
 
+# %% ../nbs/13_runs.ipynb #923baeaf
 def read_answers(path, # a run folder, or the `answers.parquet` file itself
                 )->pl.DataFrame: # the checked answers table (`check_answers`)
     "A run's answers table, read from disk and validated."
@@ -131,20 +142,20 @@ def read_answers(path, # a run folder, or the `answers.parquet` file itself
 # %% ../nbs/13_runs.ipynb #0308b2f5
 def parse_slice(spec:str|None, # e.g. "lang=zh,domain=Databases"
                )->dict[str, list[str]]: # column -> accepted values
-    "The filter a `--slice` option asks for."
+    "The filter a slice spec asks for."
     if not spec: return {}
     out = {}
     for part in spec.split(','):
         key, sep, value = part.partition('=')
         key, value = key.strip(), value.strip()
-        if not sep or not key or not value: raise UsageError(f'--slice {spec!r}: expected key=value[,key=value…]')
+        if not sep or not key or not value: raise UsageError(f'slice {spec!r}: expected key=value[,key=value…]')
         if key not in QUESTION_SCHEMA or QUESTION_SCHEMA[key] != pl.String:
-            raise UsageError(f'--slice: unknown column {key!r} (use one of lang, domain, subdomain, prog_lang, source, id)')
+            raise UsageError(f'slice: unknown column {key!r} (use one of lang, domain, subdomain, prog_lang, source, id)')
         out.setdefault(key, []).append(value)
     return out
 
 def select_questions(df:pl.DataFrame,      # a question table
-                     slice:str|None=None,  # a `--slice` spec
+                     slice:str|None=None,  # a slice spec, e.g. "lang=zh,domain=Databases"
                      sample:int|None=None, # draw this many at random
                      seed:int|None=None,   # seed of the draw (0 when None)
                      limit:int|None=None,  # keep the first this many
@@ -152,13 +163,71 @@ def select_questions(df:pl.DataFrame,      # a question table
     "The questions a run answers, in their original order."
     for col, values in parse_slice(slice).items(): df = df.filter(pl.col(col).is_in(values))
     if sample is not None:
-        if sample < 1: raise UsageError(f'--sample must be >= 1, got {sample}')
+        if sample < 1: raise UsageError(f'sample must be >= 1, got {sample}')
         picked = df.with_row_index('_i').sample(n=min(sample, len(df)), seed=seed or 0)
         df = picked.sort('_i').drop('_i')
     if limit is not None:
-        if limit < 1: raise UsageError(f'--limit must be >= 1, got {limit}')
+        if limit < 1: raise UsageError(f'limit must be >= 1, got {limit}')
         df = df.head(limit)
     return df
+
+# %% ../nbs/13_runs.ipynb #26e28d74
+try: import fcntl
+except ImportError: fcntl = None  # no advisory locks (Windows): one writer per folder is then the user's care
+LOCK = '.lock'
+_held = threading.local()         # the run folders this thread holds, with how deeply (stages nest)
+
+class RunBusy(StorageError):
+    "Another process is writing the run folder."
+
+def check_writable(path, # a folder to write into: it, or the nearest folder above it that exists, must be writable
+                  )->Path:
+    "`path` as a folder that can be made or written, checked without making anything (so a refused run leaves no folder)."
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir(): raise StorageError(path, 'exists and is not a folder')
+        if not os.access(path, os.W_OK | os.X_OK): raise StorageError(path, 'folder is not writable')
+        return path
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir(): raise StorageError(path, f'cannot be made: {parent} is not a folder')
+    if not os.access(parent, os.W_OK | os.X_OK): raise StorageError(path, f'cannot be made: {parent} is not writable')
+    return path
+
+# %% ../nbs/13_runs.ipynb #aa7ecd98
+def _remove_strays(run_dir:Path):
+    "Temporary files that a killed writer left (ours start with a dot and end in `.tmp`; older csqa wrote `tmp*.tmp`)."
+    for p in [*run_dir.glob(f'.*{TMP_SUFFIX}'), *run_dir.glob(f'tmp*{TMP_SUFFIX}')]: p.unlink(missing_ok=True)
+
+@contextmanager
+def run_lock(run_dir,         # the run folder (made if missing)
+             wait:bool=False, # wait for another writer to finish instead of refusing
+            ):                # yields the folder as a Path
+    "Hold a run folder for writing: one writer at a time, across processes."
+    run_dir = ensure_folder(run_dir)
+    key, held = str(run_dir.resolve()), getattr(_held, 'folders', None) or {}
+    _held.folders = held
+    if key in held or fcntl is None:
+        held[key] = held.get(key, 0) + 1
+        try: yield run_dir
+        finally:
+            held[key] -= 1
+            if not held[key]: del held[key]
+        return
+    try: fd = os.open(run_dir/LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e: raise storage_error(run_dir/LOCK, e) from None
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                holder = os.pread(fd, 300, 0).decode('utf-8', 'replace').strip() or 'another process'
+                raise RunBusy(run_dir, f'in use by {holder}; wait for it to finish (or ask to wait)') from None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0); os.pwrite(fd, f'process {os.getpid()} ({" ".join(sys.argv)[:200]})'.encode(), 0)
+        _remove_strays(run_dir)
+        held[key] = 1
+        try: yield run_dir
+        finally: held.pop(key, None)
+    finally: os.close(fd)  # closing releases the lock
 
 # %% ../nbs/13_runs.ipynb #5a899280
 def data_hash(df:pl.DataFrame)->str:
@@ -185,64 +254,79 @@ def _versions()->dict:
     return out
 
 # %% ../nbs/13_runs.ipynb #6d85f98f
+def _run_config(questions:pl.DataFrame, backend, params, template)->dict:
+    "What makes a run this run: model, decoding, prompt and data; a folder holding another is refused, not mixed."
+    return {'model': backend.identity(), 'params': params.as_dict(),
+            'prompt': {'name': template.name, 'hash': template.hash, 'calibration': template.calibration},
+            'data': {'hash': data_hash(questions), 'rows': len(questions)}}
+
+def _answered_rows(run_dir:Path)->dict:
+    "The rows answered so far (compacted table, then journal), by (id, sample_idx); failed rows are asked again."
+    prior = (read_parquet(run_dir/ANSWERS).to_dicts() if (run_dir/ANSWERS).exists() else []) + _read_journal(run_dir/JOURNAL)
+    return {(r['id'], r['sample_idx']): r for r in prior if r.get('error') is None and r.get('response') is not None}
+
+# %% ../nbs/13_runs.ipynb #5d609734
 def answer_run(questions:pl.DataFrame, # the question table to answer (after selection)
                backend,                # a `csqa.backends.Backend`
                params,                 # `csqa.backends.GenParams`
                template,               # `csqa.prompts.PromptTemplate`
                run_dir,                # the run folder (made, or resumed)
                cache=None,             # a `csqa.cache.GenerationCache`, or None
-               progress:bool=True,     # show a progress bar on stderr
+               progress:bool=True,     # show a progress bar
                extra:dict|None=None,   # more manifest fields, e.g. the data source and selection
+               wait:bool=False,        # wait for another writer of the folder instead of refusing
               )->pl.DataFrame:         # the answers table, also written to `answers.parquet`
     "Answer every question (`params.n` samples each) into a resumable run folder."
     from csqa.cache import acached_generate
     from csqa.backends import run_sync
-    run_dir = Path(run_dir)
     if questions['id'].n_unique() != len(questions): raise UsageError('question ids are not unique: cannot key a run on them')
-    config = {'model': backend.identity(), 'params': params.as_dict(),
-              'prompt': {'name': template.name, 'hash': template.hash, 'calibration': template.calibration},
-              'data': {'hash': data_hash(questions), 'rows': len(questions)}}
-    old = read_manifest(run_dir)
-    if old.get('config') not in (None, config):
-        differ = ', '.join(k for k in config if old['config'].get(k) != config[k])
-        raise UsageError(f'{run_dir} holds a different run ({differ} differ): choose another --out or remove it')
-    journal = run_dir/JOURNAL
-    prior = (pl.read_parquet(run_dir/ANSWERS).to_dicts() if (run_dir/ANSWERS).exists() else []) + _read_journal(journal)
-    done = {(r['id'], r['sample_idx']): r for r in prior if r.get('error') is None and r.get('response') is not None}
-    started, t0 = datetime.now(timezone.utc).isoformat(timespec='seconds'), time.perf_counter()
-    update_manifest(run_dir, config=config, status='running', versions=_versions(), **(extra or {}),
-                    backend=backend.kind, model=config['model'].get('model'), seed=params.seed,
-                    started=old.get('started', started), resumes=old.get('resumes', -1) + 1)
-    kept = ''.join(json.dumps(r, ensure_ascii=False, default=str) + '\n' for r in done.values())
-    tmp = run_dir/f'.{JOURNAL}.tmp'
-    tmp.write_text(kept, encoding='utf-8'); os.replace(tmp, journal)  # the answered rows only, never torn
+    config = _run_config(questions, backend, params, template)
+    with run_lock(run_dir, wait) as run_dir:
+        old = read_manifest(run_dir)
+        if old.get('config') not in (None, config):
+            differ = ', '.join(k for k in config if old['config'].get(k) != config[k])
+            raise UsageError(f'{run_dir} holds a different run ({differ} differ): choose another run folder or remove it')
+        done = _answered_rows(run_dir)
+        started, t0 = datetime.now(timezone.utc).isoformat(timespec='seconds'), time.perf_counter()
+        update_manifest(run_dir, config=config, status='running', versions=_versions(), **(extra or {}),
+                        backend=backend.kind, model=config['model'].get('model'), seed=params.seed,
+                        started=old.get('started', started), resumes=old.get('resumes', -1) + 1)
+        journal = run_dir/JOURNAL
+        with atomic_path(journal) as tmp:  # the answered rows only, never torn
+            tmp.write_text(''.join(json.dumps(r, ensure_ascii=False, default=str) + '\n' for r in done.values()),
+                           encoding='utf-8')
+        qrows = questions.to_dicts()
+        prompts = [template.messages(q['question'], q['lang']) for q in qrows]
+        index = {(q['id'], s): (p, s) for p, q in enumerate(qrows) for s in range(params.n)}
+        skip = {index[k] for k in done if k in index}
+        # rows journaled by an older csqa lack `answer_text`: derive it the way fresh rows get it
+        rows = {index[k]: {**r, 'answer_text': answer_text(r['response'], template.calibration)} for k, r in done.items() if k in index}
+        def make_row(p, s, g):
+            q = qrows[p]
+            parsed = parse_calibrated(g.text) if template.calibration else None
+            return {**q, 'sample_idx': s, 'prompt': prompts[p][-1]['content'], 'response': g.text, 'error': g.error,
+                    'finish_reason': g.finish_reason, 'prompt_tokens': g.prompt_tokens,
+                    'completion_tokens': g.completion_tokens, 'latency_s': g.latency_s, 'cached': g.cached,
+                    'confidence': parsed[1] if parsed else None, 'answer_text': answer_text(g.text, template.calibration)}
+        stats = {}
+        try:
+            with open(journal, 'a', encoding='utf-8') as f:
+                def on_result(p, s, g):
+                    rows[(p, s)] = row = make_row(p, s, g)
+                    f.write(json.dumps(row, ensure_ascii=False) + '\n'); f.flush()
+                run_sync(acached_generate(backend, prompts, params, cache, template.hash,
+                                          desc=f'answer {run_dir.name}' if progress else None, on_result=on_result,
+                                          stats=stats, skip=skip))
+        except OSError as e: raise storage_error(journal, e) from None  # the journal keeps every row but the one in flight
+        table = answers_frame([rows[k] for k in sorted(rows)])
+        with atomic_path(run_dir/ANSWERS) as tmp: table.write_parquet(tmp)
+        journal.unlink()
+        update_manifest(run_dir, **_finished(table, questions, template, cache, stats, len(skip), t0))
+    return table
 
-    qrows = questions.to_dicts()
-    prompts = [template.messages(q['question'], q['lang']) for q in qrows]
-    index = {(q['id'], s): (p, s) for p, q in enumerate(qrows) for s in range(params.n)}
-    skip = {index[k] for k in done if k in index}
-    # rows journaled by an older csqa lack `answer_text`: derive it the way fresh rows get it
-    rows = {index[k]: {**r, 'answer_text': answer_text(r['response'], template.calibration)} for k, r in done.items() if k in index}
-    def make_row(p, s, g):
-        q = qrows[p]
-        parsed = parse_calibrated(g.text) if template.calibration else None
-        conf = parsed[1] if parsed else None
-        return {**q, 'sample_idx': s, 'prompt': prompts[p][-1]['content'], 'response': g.text, 'error': g.error,
-                'finish_reason': g.finish_reason, 'prompt_tokens': g.prompt_tokens,
-                'completion_tokens': g.completion_tokens, 'latency_s': g.latency_s, 'cached': g.cached,
-                'confidence': conf, 'answer_text': answer_text(g.text, template.calibration)}
-    stats = {}
-    with open(journal, 'a', encoding='utf-8') as f:
-        def on_result(p, s, g):
-            rows[(p, s)] = row = make_row(p, s, g)
-            f.write(json.dumps(row, ensure_ascii=False) + '\n'); f.flush()
-        run_sync(acached_generate(backend, prompts, params, cache, template.hash,
-                                  desc=f'answer {run_dir.name}' if progress else None, on_result=on_result,
-                                  stats=stats, skip=skip))
-    table = answers_frame([rows[k] for k in sorted(rows)])
-    tmp = run_dir/f'.{ANSWERS}.tmp'
-    table.write_parquet(tmp); os.replace(tmp, run_dir/ANSWERS)
-    journal.unlink()
+# %% ../nbs/13_runs.ipynb #f4e00a85
+def _finished(table:pl.DataFrame, questions:pl.DataFrame, template, cache, stats:dict, resumed:int, t0:float)->dict:
+    "The manifest fields of a finished answering pass: status, counts, cache use, timing, calibration parsing."
     errors = table.filter(pl.col('error').is_not_null())
     calib = {}
     if template.calibration:
@@ -250,11 +334,10 @@ def answer_run(questions:pl.DataFrame, # the question table to answer (after sel
         bad = answered.filter(pl.col('confidence').is_null())
         calib = {'calibration': {'parsed': len(answered) - len(bad), 'unparseable': len(bad),
                                  'unparseable_rows': [f'{i}#{s}' for i, s in bad.select('id', 'sample_idx').iter_rows()]}}
-    update_manifest(run_dir, status='complete' if errors.is_empty() else 'complete_with_errors',
-                    finished=datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                    counts={'questions': len(questions), 'rows': len(table), 'errors': len(errors),
-                            'resumed_rows': len(skip), 'retries': stats.get('retries', 0)},
-                    cache={'enabled': cache is not None, 'path': str(cache.path) if cache is not None else None,
-                           'hits': stats.get('hits', 0), 'misses': stats.get('misses', 0)},
-                    timings={'last_wall_s': round(time.perf_counter() - t0, 3)}, **calib)
-    return table
+    return dict(status='complete' if errors.is_empty() else 'complete_with_errors',
+                finished=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                counts={'questions': len(questions), 'rows': len(table), 'errors': len(errors),
+                        'resumed_rows': resumed, 'retries': stats.get('retries', 0)},
+                cache={'enabled': cache is not None, 'path': str(cache.path) if cache is not None else None,
+                       'hits': stats.get('hits', 0), 'misses': stats.get('misses', 0)},
+                timings={'last_wall_s': round(time.perf_counter() - t0, 3)}, **calib)

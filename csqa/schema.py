@@ -4,16 +4,18 @@
 
 # %% ../nbs/00_schema.ipynb #2d46f72d
 from __future__ import annotations
-import hashlib, re, unicodedata
+import hashlib, os, re, tempfile, unicodedata
+from contextlib import contextmanager
+from pathlib import Path
 from enum import Enum
 import polars as pl
 
 # %% auto #0
 __all__ = ['VERDICTS', 'LANGS', 'PROG_LANGS', 'TAXONOMY', 'DOMAINS', 'DOMAIN_FOLDS', 'QUESTION_SCHEMA', 'QUESTION_COLUMNS',
-           'REQUIRED_COLUMNS', 'SLICE_COLUMNS', 'ID_SLICE', 'Verdict', 'normalize_lang', 'normalize_prog_lang',
-           'normalize_domain', 'domain_known', 'subdomain_known', 'prog_lang_known', 'question_ids', 'question_id',
-           'with_ids', 'conform', 'label_flags', 'Problem', 'InvalidInput', 'UsageError', 'read_parquet',
-           'strip_reasoning']
+           'REQUIRED_COLUMNS', 'SLICE_COLUMNS', 'ID_SLICE', 'TMP_SUFFIX', 'Verdict', 'normalize_lang',
+           'normalize_prog_lang', 'normalize_domain', 'domain_known', 'subdomain_known', 'prog_lang_known',
+           'question_ids', 'question_id', 'with_ids', 'conform', 'label_flags', 'Problem', 'InvalidInput', 'UsageError',
+           'read_parquet', 'StorageError', 'storage_error', 'ensure_folder', 'atomic_path', 'strip_reasoning']
 
 # %% ../nbs/00_schema.ipynb #2d1d160b
 class Verdict(str, Enum):
@@ -233,6 +235,51 @@ def read_parquet(path, # a Parquet file
     try: return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InvalidInput([Problem(name or str(path), None, '-', f'not a readable Parquet file: {e}')]) from None
+
+# %% ../nbs/00_schema.ipynb #6244560d
+class StorageError(Exception):
+    "A file or folder that cannot be read or written: `path` and `reason`, said in one line."
+    def __init__(self, path, reason:str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f'{self.path}: {reason}')
+
+def storage_error(path, e:BaseException)->StorageError:
+    "The `StorageError` for an `OSError` (or a library's write error) met while writing `path`."
+    if isinstance(e, StorageError): return e
+    text = str(e).strip()
+    reason = getattr(e, 'strerror', None) or (text.splitlines()[0] if text else type(e).__name__)
+    return StorageError(getattr(e, 'filename', None) or path, reason)
+
+# %% ../nbs/00_schema.ipynb #9cec6022
+TMP_SUFFIX = '.tmp'  # every temporary file csqa writes ends so, and starts with a dot
+
+def ensure_folder(path, # a folder to write into (made with its parents if missing)
+                 )->Path:
+    "`path` as an existing folder, or a `StorageError` saying why it cannot be one."
+    path = Path(path)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError: raise StorageError(path, 'exists and is not a folder') from None
+    except OSError as e: raise storage_error(path, e) from None
+    if not os.access(path, os.W_OK | os.X_OK): raise StorageError(path, 'folder is not writable')
+    return path
+
+@contextmanager
+def atomic_path(path, # the file to (re)write
+               ):     # yields a temporary path beside it to write to
+    "Write a file all at once: write to the yielded temporary path; it replaces `path` only if the block succeeds."
+    path = Path(path)
+    ensure_folder(path.parent)
+    if path.is_dir(): raise StorageError(path, 'is a folder, not a file')
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix=TMP_SUFFIX)
+    except OSError as e: raise storage_error(path, e) from None
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, (OSError, pl.exceptions.PolarsError)): raise storage_error(path, e) from None
+        raise
 
 # %% ../nbs/00_schema.ipynb #e6e4637d
 _THINK = re.compile(r'<(think|thinking|reasoning)>.*?(</\1>|\Z)', re.S | re.I)

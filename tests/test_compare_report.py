@@ -3,7 +3,8 @@ import re
 import numpy as np, polars as pl, pytest
 from scipy import stats
 from csqa.compare import compare, holm, benjamini_hochberg, mcnemar
-from csqa.report import html_report, leaderboard, to_markdown, to_latex, read_run
+from csqa.report import html_report, leaderboard, to_markdown, to_latex
+from csqa.evaluation import Run
 from csqa.metrics import score
 
 def synthetic_runs(n=600, seed=0):
@@ -64,7 +65,7 @@ def test_html_report_self_contained(tmp_path):
     for d, g in ((run_a, a.drop('confidence')), (run_b, b)):
         d.mkdir(); g.write_parquet(d / 'grades.parquet')
     a.select('id', 'sample_idx', 'confidence').write_parquet(run_a / 'answers.parquet')
-    runs = dict(read_run(r) for r in (run_a, run_b))
+    runs = {Run.open(r).name: Run.open(r).graded() for r in (run_a, run_b)}
     assert 'confidence' in runs['a'].columns
     page = html_report(runs, tmp_path / 'report.html', n_boot=100).read_text(encoding='utf-8')
     assert len(re.findall(r'plotly\.js v\d', page)) == 1  # the library inlined exactly once

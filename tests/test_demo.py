@@ -14,7 +14,7 @@ def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
     first = csqa('demo', cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     run = tmp_path/'runs/demo'
-    assert sorted(p.name for p in run.iterdir()) == ['answers.parquet', 'grades.parquet', 'manifest.json',
+    assert sorted(p.name for p in run.iterdir() if not p.name.startswith('.')) == ['answers.parquet', 'grades.parquet', 'manifest.json',
                                                      'report.html', 'scores.json']
     answers, grades = pl.read_parquet(run/'answers.parquet'), pl.read_parquet(run/'grades.parquet')
     assert len(answers) == len(grades) == 386 and answers['error'].null_count() == 386

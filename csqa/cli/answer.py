@@ -4,96 +4,53 @@
 
 # %% ../../nbs/92_cli_answer.ipynb #69b20181
 from __future__ import annotations
-import argparse, json, sys
-from pathlib import Path
-from ..schema import UsageError
+import json, sys
+from ..configs import AnswerConfig, GenParams
+from .main import add_config_options, add_config_file_option, configs_from, require
 
 # %% auto #0
-__all__ = ['add_commands', 'add_answer_arguments', 'backend_options', 'run_answer']
+__all__ = ['ANSWER_GROUPS', 'add_answer_options', 'add_commands', 'answer_summary', 'answer_cmd']
 
 # %% ../../nbs/92_cli_answer.ipynb #08f06ed7
+ANSWER_GROUPS = {'engine': ('concurrency', 'timeout', 'max_retries', 'load_in_4bit', 'trust_remote_code', 'cache',
+                            'no_cache', 'no_progress', 'wait', 'allow_insecure_http'),
+                 'selection': ('limit', 'sample', 'slice')}
+
+def add_answer_options(p):
+    "The options of `csqa answer` (model, data, selection, engine; decoding from `GenParams`); `csqa eval` shares them."
+    grouped = {f for names in ANSWER_GROUPS.values() for f in names}
+    add_config_options(p, AnswerConfig, skip=grouped)
+    add_config_options(p.add_argument_group('decoding'), GenParams)
+    for title, names in ANSWER_GROUPS.items():
+        add_config_options(p.add_argument_group(title), AnswerConfig, skip=set(AnswerConfig.names()) - set(names))
+    add_config_file_option(p)
+
 def add_commands(sub):
     "Add `csqa answer` to the `csqa` parser."
     p = sub.add_parser('answer', help='answer a benchmark with a model into a run folder',
                        description='Answer every question with a model; rerun the same command to resume.')
-    add_answer_arguments(p)
+    add_answer_options(p)
     p.add_argument('--json', action='store_true', help='print the run summary as JSON')
-    p.set_defaults(func=run_answer)
-
-def add_answer_arguments(p:argparse.ArgumentParser):
-    "The flags of `csqa answer` (model, data, decoding, selection, engine); `csqa eval` shares them."
-    p.add_argument('--model', required=True, help='model directory, hub id, or the name a server knows')
-    p.add_argument('--backend', required=True, choices=['hf', 'openai', 'vllm'])
-    p.add_argument('--base-url', help='OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (openai backend)')
-    p.add_argument('--api-key-env', help='environment variable holding the API key (openai backend)')
-    p.add_argument('--data', default='sample', help="benchmark file, or 'sample' for the bundled sample")
-    p.add_argument('--format', default='auto', help='data format (see csqa data validate)')
-    p.add_argument('--out', required=True, help='run folder, e.g. runs/my-model')
-    p.add_argument('--prompt', default='codesimpleqa', help='codesimpleqa, calibration, or a template file')
-    g = p.add_argument_group('decoding')
-    g.add_argument('--temperature', type=float, default=0.0)
-    g.add_argument('--top-p', type=float, default=1.0)
-    g.add_argument('--max-tokens', type=int, default=256)
-    g.add_argument('--seed', type=int, default=None, help='generation seed (sample i uses seed+i); also seeds --sample')
-    g.add_argument('--n', type=int, default=1, help='samples per question')
-    g.add_argument('--stop', action='append', default=[], help='stop sequence (repeatable)')
-    s = p.add_argument_group('selection')
-    s.add_argument('--limit', type=int, help='answer only the first N questions')
-    s.add_argument('--sample', type=int, help='answer N questions drawn at random (with --seed)')
-    s.add_argument('--slice', help='keep matching rows, e.g. lang=zh,domain=Databases')
-    e = p.add_argument_group('engine')
-    e.add_argument('--concurrency', type=int, help='requests in flight (openai, default 64) or batch size (hf, default 32)')
-    e.add_argument('--timeout', type=float, default=60.0, help='seconds per request (openai)')
-    e.add_argument('--max-retries', type=int, default=5, help='retries of 429/5xx/timeouts per request (openai)')
-    e.add_argument('--load-in-4bit', action='store_true', help='NF4 weights via bitsandbytes (hf)')
-    e.add_argument('--trust-remote-code', action='store_true', help="run the model repository's own code (hf, vllm)")
-    e.add_argument('--no-cache', action='store_true', help='neither read nor write the generation cache')
-    e.add_argument('--cache', help='cache file (default $CSQA_CACHE or ~/.cache/csqa/generations.sqlite)')
-    e.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.set_defaults(func=answer_cmd)
 
 # %% ../../nbs/92_cli_answer.ipynb #ecfba46c
-def backend_options(args)->dict:
-    "The backend options the flags ask for."
-    if args.backend == 'openai':
-        opts = dict(timeout=args.timeout, max_retries=args.max_retries)
-        if args.concurrency is not None: opts['concurrency'] = args.concurrency
-        if args.load_in_4bit or args.trust_remote_code:
-            raise UsageError('--load-in-4bit and --trust-remote-code apply to local backends, not openai')
-        return opts
-    opts = dict(trust_remote_code=args.trust_remote_code)
-    if args.backend == 'hf':
-        opts['load_in_4bit'] = args.load_in_4bit
-        if args.concurrency is not None: opts['batch_size'] = args.concurrency
-    elif args.load_in_4bit: opts['quantization'] = 'bitsandbytes'
-    return opts
+def answer_summary(run, # the answered `csqa.Run`
+                   as_json:bool=False, file=None)->int:
+    "Print a one-line summary of an answering pass; exit status 1 when some requests failed (they are kept and retried on a rerun)."
+    m = run.manifest
+    s = {'run': str(run.path), 'rows': m['counts']['rows'], 'errors': m['counts']['errors'], 'cache_hits': m['cache']['hits'],
+         'cache_misses': m['cache']['misses'], 'retries': m['counts']['retries'], 'status': m['status']}
+    if as_json: print(json.dumps(s), file=file)
+    else: print(f"{s['run']}: {s['rows']} answers, {s['errors']} errors, {s['cache_hits']} cache hits, "
+                f"{s['retries']} retries ({s['status']})", file=file)
+    if s['errors']:
+        print(f"csqa: {s['errors']} of {s['rows']} requests failed (kept in the table with their error); "
+              'rerun the same command to retry them', file=sys.stderr)
+    return 1 if s['errors'] else 0
 
-def run_answer(args)->int:
+def answer_cmd(args)->int:
     "Handle `csqa answer`."
-    from csqa.backends import GenParams, make_backend
-    from csqa.cache import GenerationCache
-    from csqa.data import load_questions
-    from csqa.prompts import load_template
-    from csqa.runs import answer_run, select_questions
-    params = GenParams(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed,
-                       n=args.n, stop=tuple(args.stop))
-    template = load_template(args.prompt)
-    backend = make_backend(args.backend, args.model, args.base_url, args.api_key_env, **backend_options(args))
-    if args.data != 'sample' and not Path(args.data).exists(): raise UsageError(f'--data {args.data}: no such file')
-    questions = select_questions(load_questions(args.data, format=args.format), args.slice, args.sample, args.seed,
-                                 args.limit)
-    if questions.is_empty(): raise UsageError('no questions left to answer after --slice/--sample/--limit')
-    backend.check()
-    cache = None if args.no_cache else GenerationCache(args.cache)
-    extra = {'name': Path(args.out).name, 'data_source': args.data,
-             'selection': {'limit': args.limit, 'sample': args.sample, 'slice': args.slice, 'seed': args.seed}}
-    table = answer_run(questions, backend, params, template, args.out, cache, progress=not args.no_progress,
-                       extra=extra)
-    from csqa.runs import read_manifest
-    m = read_manifest(args.out)
-    summary = {'run': str(args.out), 'rows': len(table), 'errors': m['counts']['errors'],
-               'cache_hits': m['cache']['hits'], 'cache_misses': m['cache']['misses'], 'retries': m['counts']['retries'],
-               'status': m['status']}
-    if args.json: print(json.dumps(summary))
-    else: print(f"{summary['run']}: {summary['rows']} answers, {summary['errors']} errors, "
-                f"{summary['cache_hits']} cache hits, {summary['retries']} retries ({summary['status']})")
-    return 0
+    from csqa.evaluation import answer
+    answering, generation = configs_from(args, AnswerConfig, GenParams)
+    require(answering, 'model', 'out')
+    return answer_summary(answer(answering, generation), args.json)

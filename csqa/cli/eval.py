@@ -4,33 +4,27 @@
 
 # %% ../../nbs/95_cli_eval.ipynb #5d6ce2b4
 from __future__ import annotations
-import argparse, contextlib, json, os, sys
+import os, sys
 from pathlib import Path
-from .answer import add_answer_arguments, run_answer
-from .grade import run_grade
-from .score import run_score
+from ..configs import AnswerConfig, EngineConfig, GenParams, GradeConfig, ScoreConfig
+from .main import add_config_options, configs_from, require
+from .answer import add_answer_options, answer_summary
+from .grade import grade_summary
+from .score import print_scores
 
 # %% auto #0
-__all__ = ['add_commands', 'grade_args', 'score_args', 'run_eval', 'default_model_dir', 'run_demo']
+__all__ = ['add_commands', 'eval_cmd', 'report_eval', 'demo_configs', 'default_model_dir', 'demo_cmd']
 
 # %% ../../nbs/95_cli_eval.ipynb #2ac0328a
 def add_commands(sub):
     "Add `csqa eval` and `csqa demo` to the `csqa` parser."
     p = sub.add_parser('eval', help='answer, grade and score in one run folder',
                        description='csqa answer, then csqa grade, then csqa score on the same run folder.')
-    add_answer_arguments(p)
-    g = p.add_argument_group('grading')
-    g.add_argument('--grader', default='rules', help='rules, judge:MODEL or cascade:MODEL (default rules)')
-    g.add_argument('--judge-backend', default='openai', choices=['openai', 'hf', 'vllm'])
-    g.add_argument('--judge-base-url', help="the judge's OpenAI-compatible server")
-    g.add_argument('--judge-api-key-env', help="environment variable holding the judge's API key")
-    g.add_argument('--judge-max-tokens', type=int, default=256)
-    g.add_argument('--threshold', type=float, default=0.8, help='cascade: rules verdicts less sure than this go to the judge')
-    s = p.add_argument_group('scoring')
-    s.add_argument('--by', action='append', metavar='COLS', help='slice columns, comma-separated (repeatable)')
-    s.add_argument('--n-boot', type=int, default=1000, help='bootstrap replicates')
+    add_answer_options(p)
+    add_config_options(p.add_argument_group('grading'), GradeConfig, skip=EngineConfig.names())
+    add_config_options(p.add_argument_group('scoring'), ScoreConfig)
     p.add_argument('--json', action='store_true', help='print the scores as JSON (stage summaries go to stderr)')
-    p.set_defaults(func=run_eval)
+    p.set_defaults(func=eval_cmd)
     d = sub.add_parser('demo', help='the whole loop offline on the embedded defaults (tiny local model, bundled sample)',
                        description='Build (or reuse) a tiny local model, evaluate it on the bundled sample with the '
                                    'local backend and the rules grader, write the run and an HTML report.')
@@ -39,45 +33,49 @@ def add_commands(sub):
                                                      '(default $CSQA_HOME/tiny-model, else ~/.cache/csqa/tiny-model)')
     d.add_argument('--limit', type=int, help='evaluate only the first N questions')
     d.add_argument('--no-cache', action='store_true', help='neither read nor write the generation cache')
-    d.set_defaults(func=run_demo)
+    d.set_defaults(func=demo_cmd)
 
 # %% ../../nbs/95_cli_eval.ipynb #49be71a1
-def grade_args(args:argparse.Namespace)->argparse.Namespace:
-    "The `csqa grade` arguments that a `csqa eval` command line implies."
-    return argparse.Namespace(run=args.out, grader=args.grader, judge_backend=args.judge_backend,
-                              base_url=args.judge_base_url, api_key_env=args.judge_api_key_env,
-                              threshold=args.threshold, max_tokens=args.judge_max_tokens, concurrency=None,
-                              no_cache=args.no_cache, cache=args.cache, no_progress=args.no_progress, json=False)
+def eval_cmd(args)->int:
+    "Handle `csqa eval`: answer, grade, score; exit status 1 when some answering or judge requests failed."
+    from csqa.evaluation import evaluate_with
+    answering, generation, grading, scoring = configs_from(args, AnswerConfig, GenParams, GradeConfig, ScoreConfig)
+    require(answering, 'model', 'out')
+    run = evaluate_with(answering, generation, grading, scoring)
+    return report_eval(run, grading, args.json)
 
-def score_args(args:argparse.Namespace)->argparse.Namespace:
-    "The `csqa score` arguments that a `csqa eval` command line implies."
-    return argparse.Namespace(run=args.out, by=args.by, grader=None, n_boot=args.n_boot, seed=0, cluster=None,
-                              json=args.json)
+def report_eval(run, grading:GradeConfig, as_json:bool=False)->int:
+    "Print what `evaluate` did, stage by stage (with --json, the scores alone on stdout)."
+    import json
+    summaries = sys.stderr if as_json else sys.stdout
+    status = answer_summary(run, file=summaries)
+    grader = next(g for g in run.manifest['grading'] if g == 'cascade' or g.split(':')[0] == grading.grader.split(':')[0])
+    status = max(status, grade_summary(run.path, run.grades.filter(run.grades['grader'] == grader), file=summaries))
+    print_scores(run.path, json.loads((run.path/'scores.json').read_text()), as_json)
+    return status
 
-def run_eval(args)->int:
-    "Handle `csqa eval`: answer, grade, score."
-    # With --json, stdout carries the scores alone; the stages' one-line summaries go to stderr.
-    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        run_answer(argparse.Namespace(**{**vars(args), 'json': False}))
-        run_grade(grade_args(args))
-    return run_score(score_args(args))
+# %% ../../nbs/95_cli_eval.ipynb #9e5ff9b9
+def demo_configs(model_dir, # the tiny model
+                 args,      # the parsed `csqa demo` arguments
+                )->tuple:   # the stage configs of `evaluate_with`
+    "The demo's settings: the tiny model on the bundled sample, greedy, 48 tokens, the rules grader."
+    return (AnswerConfig(model=str(model_dir), backend='hf', data='sample', out=args.out, limit=args.limit,
+                         no_cache=args.no_cache),
+            GenParams(max_tokens=48, seed=0), GradeConfig(grader='rules', no_cache=args.no_cache), ScoreConfig())
 
 # %% ../../nbs/95_cli_eval.ipynb #1a16b4a6
 def default_model_dir()->Path:
     "Where the demo keeps its tiny model: `$CSQA_HOME/tiny-model`, else `~/.cache/csqa/tiny-model`."
     return Path(os.environ.get('CSQA_HOME', Path.home()/'.cache'/'csqa'))/'tiny-model'
 
-def run_demo(args)->int:
+def demo_cmd(args)->int:
     "Handle `csqa demo`."
-    from csqa.cli.main import make_parser
-    from csqa.report import html_report, read_run
+    from csqa.evaluation import evaluate_with
     from csqa.tiny import build_tiny_model
     model_dir = build_tiny_model(args.model_dir or default_model_dir())
-    argv = ['eval', '--model', str(model_dir), '--backend', 'hf', '--data', 'sample', '--out', args.out,
-            '--max-tokens', '48', '--seed', '0', '--grader', 'rules']
-    if args.limit: argv += ['--limit', str(args.limit)]
-    if args.no_cache: argv += ['--no-cache']
-    status = run_eval(make_parser().parse_args(argv))
-    report = html_report(dict([read_run(args.out)]), Path(args.out)/'report.html', title='csqa demo')
+    answering, generation, grading, scoring = demo_configs(model_dir, args)
+    run = evaluate_with(answering, generation, grading, scoring)
+    status = report_eval(run, grading)
+    report = run.report(Path(args.out)/'report.html', title='csqa demo')
     print(f'run: {args.out}  report: {report}')
     return status

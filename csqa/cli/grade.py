@@ -4,31 +4,28 @@
 
 # %% ../../nbs/93_cli_grade.ipynb #a0c91f75
 from __future__ import annotations
-import argparse, json
-from pathlib import Path
+import json, sys
 from ..schema import UsageError
+from ..configs import GradeConfig
+from .main import add_config_options, add_config_file_option, configs_from
 
 # %% auto #0
-__all__ = ['add_commands', 'parse_grader', 'run_grade', 'run_agreement']
+__all__ = ['GRADE_FLAGS', 'add_commands', 'grade_cmd', 'grade_summary', 'agreement_cmd']
 
 # %% ../../nbs/93_cli_grade.ipynb #f252ecc5
+# `csqa grade` has one model to talk to, so the judge's settings keep their short flags there too
+GRADE_FLAGS = {'judge_base_url': ['--judge-base-url', '--base-url'], 'judge_api_key_env': ['--judge-api-key-env', '--api-key-env'],
+               'judge_max_tokens': ['--judge-max-tokens', '--max-tokens'], 'judge_concurrency': ['--judge-concurrency', '--concurrency']}
+
 def add_commands(sub):
     "Add `csqa grade` and `csqa agreement` to the `csqa` parser."
     p = sub.add_parser('grade', help="grade a run folder's answers",
                        description='Grade RUN/answers.parquet into RUN/grades.parquet.')
     p.add_argument('run', help='run folder holding answers.parquet')
-    p.add_argument('--grader', default='rules', help='rules, judge:MODEL or cascade:MODEL (default rules)')
-    p.add_argument('--judge-backend', default='openai', choices=['openai', 'hf', 'vllm'], help='how to run the judge')
-    p.add_argument('--base-url', help='OpenAI-compatible server of the judge, e.g. http://127.0.0.1:8000/v1')
-    p.add_argument('--api-key-env', help='environment variable holding the judge API key')
-    p.add_argument('--threshold', type=float, default=0.8, help='cascade: rules verdicts less sure than this go to the judge')
-    p.add_argument('--max-tokens', type=int, default=256, help='judge output tokens')
-    p.add_argument('--concurrency', type=int, help='judge requests in flight (openai) or batch size (hf)')
-    p.add_argument('--no-cache', action='store_true', help='neither read nor write the generation cache')
-    p.add_argument('--cache', help='cache file (default $CSQA_CACHE or ~/.cache/csqa/generations.sqlite)')
-    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    add_config_options(p, GradeConfig, flags=GRADE_FLAGS)
+    add_config_file_option(p)
     p.add_argument('--json', action='store_true', help='print the summary as JSON')
-    p.set_defaults(func=run_grade)
+    p.set_defaults(func=grade_cmd)
     a = sub.add_parser('agreement', help='how two graders (or a grader and human labels) agree',
                        description="Confusion matrix, Cohen's kappa and the disagreeing items of two graders.")
     a.add_argument('grades_a', help='a grades.parquet')
@@ -38,64 +35,33 @@ def add_commands(sub):
     a.add_argument('--grader-b', help='the grader to take from GRADES_B when it holds several')
     a.add_argument('--show', type=int, default=10, help='disagreements to print (text output)')
     a.add_argument('--json', action='store_true', help='print the report as JSON')
-    a.set_defaults(func=run_agreement)
-
-# %% ../../nbs/93_cli_grade.ipynb #9bf56138
-def parse_grader(spec:str)->tuple[str, str|None]:
-    "`rules` → (rules, None); `judge:M` → (judge, M); `cascade:M` → (cascade, M)."
-    kind, _, model = spec.partition(':')
-    if kind == 'rules' and not model: return 'rules', None
-    if kind in ('judge', 'cascade') and model: return kind, model
-    raise UsageError(f'--grader {spec!r}: use rules, judge:MODEL or cascade:MODEL')
+    a.set_defaults(func=agreement_cmd)
 
 # %% ../../nbs/93_cli_grade.ipynb #416f246c
-def run_grade(args)->int:
-    "Handle `csqa grade`."
-    import csqa
-    from csqa.grades import write_grades, verdict_counts
-    from csqa.runs import read_answers, update_manifest
-    kind, model = parse_grader(args.grader)
-    run = Path(args.run)
-    if not run.is_dir(): raise UsageError(f'{run}: no such run folder')
-    answers = read_answers(run)
-    desc = None if args.no_progress else 'judge'
-    if kind == 'rules':
-        from csqa.rules import grade_answers_rules
-        grades, info = grade_answers_rules(answers), {'grader': 'rules'}
-    else:
-        from csqa.backends import GenParams, make_backend
-        from csqa.cache import GenerationCache
-        from csqa.judge import judge_info
-        opts = {} if args.concurrency is None else {'concurrency' if args.judge_backend == 'openai' else 'batch_size':
-                                                    args.concurrency}
-        backend = make_backend(args.judge_backend, model, args.base_url, args.api_key_env, **opts)
-        backend.check()
-        params, stats = GenParams(temperature=0, max_tokens=args.max_tokens), {}
-        cache = None if args.no_cache else GenerationCache(args.cache)
-        if kind == 'judge':
-            from csqa.judge import grade_answers_judge
-            grades = grade_answers_judge(answers, backend, params, cache, stats, desc)
-        else:
-            from csqa.cascade import grade_answers_cascade
-            grades = grade_answers_cascade(answers, backend, args.threshold, params, cache, stats, desc)
-        info = {**judge_info(backend, params, stats=stats), 'grader': grades['grader'][0]}
-        if kind == 'cascade': info |= {'threshold': args.threshold,
-                                       'decided_by': dict(grades.group_by('decided_by').len().iter_rows())}
-    grader = grades['grader'][0]
-    info |= {'rows': len(grades), 'counts': verdict_counts(grades), 'csqa_version': csqa.__version__}
-    write_grades(run, grades)
-    update_manifest(run, grading={grader: info})
-    summary = {'run': str(run), 'grader': grader, 'rows': len(grades), 'counts': info['counts']}
-    if args.json: print(json.dumps(summary, ensure_ascii=False))
-    else: print(f"{run}: {len(grades)} rows graded by {grader}: " +
-                ', '.join(f'{k} {v}' for k, v in info['counts'].items()))
-    return 0
+def grade_cmd(args)->int:
+    "Handle `csqa grade`: exit status 1 when some judge requests failed (rerun to retry them)."
+    from csqa.evaluation import grade
+    (grading,) = configs_from(args, GradeConfig)
+    grades = grade(args.run, grading)
+    return grade_summary(args.run, grades, args.json)
+
+def grade_summary(run, grades, as_json:bool=False, file=None)->int:
+    "Print what a grading pass gave; exit status 1 when judge requests failed."
+    from csqa.grades import verdict_counts
+    grader, counts = grades['grader'][0], verdict_counts(grades)
+    failed = int((grades['parse_status'] == 'judge_error').sum())
+    if as_json: print(json.dumps({'run': str(run), 'grader': grader, 'rows': len(grades), 'counts': counts,
+                                  'judge_errors': failed}, ensure_ascii=False), file=file)
+    else: print(f"{run}: {len(grades)} rows graded by {grader}: " + ', '.join(f'{k} {v}' for k, v in counts.items()), file=file)
+    if failed: print(f'csqa: {failed} judge request(s) failed (PARSE_ERROR, left out of scores); rerun the same command to retry them',
+                     file=sys.stderr)
+    return 1 if failed else 0
 
 # %% ../../nbs/93_cli_grade.ipynb #311cad9e
-def run_agreement(args)->int:
+def agreement_cmd(args)->int:
     "Handle `csqa agreement`."
     from csqa.grades import read_grades
-    from csqa.cascade import agreement, pick_grader, read_human_labels
+    from csqa.agreement import agreement, pick_grader, read_human_labels
     if (args.grades_b is None) == (args.human is None): raise UsageError('give either GRADES_B or --human FILE')
     a = pick_grader(read_grades(args.grades_a), args.grader_a, args.grades_a)
     b = read_human_labels(args.human) if args.human else pick_grader(read_grades(args.grades_b), args.grader_b,

@@ -4,12 +4,15 @@
 
 # %% ../../nbs/90_cli.ipynb #882209be
 from __future__ import annotations
-import argparse, importlib, os, sys
-from ..schema import InvalidInput, UsageError
+import argparse, importlib, math, os, sqlite3, sys
+from dataclasses import MISSING, fields
+from ..schema import InvalidInput, UsageError, StorageError
+from ..configs import field_docs, read_config, split_options
 import csqa
 
 # %% auto #0
-__all__ = ['CORE_COMMANDS', 'command_modules', 'make_parser', 'main']
+__all__ = ['CORE_COMMANDS', 'command_modules', 'finite', 'option_name', 'add_config_options', 'add_config_file_option',
+           'configs_from', 'require', 'make_parser', 'main']
 
 # %% ../../nbs/90_cli.ipynb #9ad8c8a5
 # the core stages first, in the order of the flow; any other module of `csqa.cli` (train, corpus, …) follows by name
@@ -21,6 +24,60 @@ def command_modules()->list[str]:
     found = {m.name for m in pkgutil.iter_modules(csqa.cli.__path__)} - {'main'}
     return [f'csqa.cli.{m}' for m in (*[c for c in CORE_COMMANDS if c in found], *sorted(found - set(CORE_COMMANDS)))]
 
+# %% ../../nbs/90_cli.ipynb #481277a7
+def finite(kind:type)->callable:
+    "An argparse type for `int` or `float` that refuses text, NaN and infinities."
+    def parse(text:str):
+        try: value = kind(text)
+        except ValueError: raise argparse.ArgumentTypeError(f'not a {"whole number" if kind is int else "number"}: {text!r}') from None
+        if not math.isfinite(value): raise argparse.ArgumentTypeError(f'not a finite number: {text!r}')
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+def option_name(field:str)->str: return '--' + field.replace('_', '-')
+
+def add_config_options(parser,              # a parser or argument group
+                       cls,                 # a stage config dataclass
+                       skip=(),             # fields that get no option here
+                       flags:dict|None=None, # field → option strings, where they differ from `--field-name`
+                      ):
+    "One option per field of `cls`, with the field's help and default; an option not given stays absent."
+    docs, flags = field_docs(cls), flags or {}
+    for f in fields(cls):
+        if f.name in skip: continue
+        default = f.default if f.default is not MISSING else f.default_factory()
+        kw = dict(dest=f.name, default=argparse.SUPPRESS, help=docs.get(f.name, '').replace('%', '%%'))
+        kind = str(f.type)
+        if kind == 'bool': kw['action'] = 'store_true'
+        else:
+            kw['help'] += f' (default: {default})'
+            if kind.startswith(('tuple', 'list')): kw['action'] = 'append'
+            else: kw['type'] = finite(float) if 'float' in kind else finite(int) if 'int' in kind else str
+            kw['metavar'] = f.name.upper()
+        if f.name in getattr(cls, 'CHOICES', {}): kw['choices'] = cls.CHOICES[f.name]
+        parser.add_argument(*flags.get(f.name, [option_name(f.name)]), **kw)
+
+def add_config_file_option(parser):
+    "`--config FILE`: settings from a YAML file, which the flags given override."
+    parser.add_argument('--config', metavar='FILE', help='YAML file of settings (field names as keys); flags override it')
+
+def configs_from(args,      # parsed arguments
+                 *classes,  # the stage configs to build, in order
+                )->tuple:   # one config per class
+    "Stage configs from the `--config` file (if any) and the flags given, in that order of precedence."
+    values = read_config(args.config, classes) if getattr(args, 'config', None) else {}
+    names = {f.name for c in classes for f in fields(c)}
+    values.update({k: v for k, v in vars(args).items() if k in names})
+    return split_options(values, classes, source=args.config or 'options')
+
+def require(config, *names:str):
+    "A usage error when a required setting was given neither as a flag nor in the config file."
+    for name in names:
+        if getattr(config, name) in (None, ''):
+            raise UsageError(f'{option_name(name)} is required (on the command line or in --config)')
+
+# %% ../../nbs/90_cli.ipynb #5fa0cf05
 def make_parser()->argparse.ArgumentParser:
     "The `csqa` argument parser, with every stage's commands."
     p = argparse.ArgumentParser(prog='csqa', description='Factuality of code LLMs: data, answering, grading, scoring.')
@@ -29,6 +86,7 @@ def make_parser()->argparse.ArgumentParser:
     for m in command_modules(): importlib.import_module(m).add_commands(sub)
     return p
 
+# %% ../../nbs/90_cli.ipynb #727bbf97
 def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
         )->int:                    # the exit status
     "Run the `csqa` command line."
@@ -42,3 +100,9 @@ def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
     except BrokenPipeError:  # `csqa … | head`: the reader left; stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except StorageError as e:  # a full disk, a file-size limit, a folder that cannot be written, a busy run folder
+        print(f'csqa: {e}', file=sys.stderr); return 1
+    except OSError as e:       # the same trouble met outside csqa's own writers
+        print(f'csqa: {e.filename or "error"}: {e.strerror or e}', file=sys.stderr); return 1
+    except sqlite3.Error as e: # the generation cache's database (a full disk, a damaged file)
+        print(f'csqa: generation cache: {e}', file=sys.stderr); return 1

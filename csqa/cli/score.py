@@ -4,55 +4,50 @@
 
 # %% ../../nbs/94_cli_score.ipynb #f9c79e6b
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, json, sys
 from pathlib import Path
+from ..configs import ScoreConfig
+from .main import add_config_options, add_config_file_option, configs_from
 
 # %% auto #0
-__all__ = ['add_commands', 'readable_scores', 'score_warnings', 'run_score', 'run_compare', 'run_report']
+__all__ = ['SCORE_FLAGS', 'add_score_options', 'add_commands', 'readable_scores', 'score_warnings', 'print_scores', 'score_cmd',
+           'compare_cmd', 'report_cmd']
 
 # %% ../../nbs/94_cli_score.ipynb #a08cb96b
-def _add_common(p:argparse.ArgumentParser):
-    p.add_argument('--by', action='append', metavar='COLS', help='slice columns, comma-separated (repeatable)')
-    p.add_argument('--grader', help='use only this grader (e.g. rules, judge:MODEL, cascade)')
-    p.add_argument('--n-boot', type=int, default=1000, help='bootstrap replicates (default 1000; 0: none)')
-    p.add_argument('--seed', type=int, default=0, help='bootstrap seed (default 0)')
-    p.add_argument('--cluster', choices=['pair_id'], help='resample facts (EN/ZH pairs) instead of questions')
+# the stage-local commands keep their short flags; `csqa eval` prefixes them (it also has a model's seed and graders)
+SCORE_FLAGS = {'score_grader': ['--grader'], 'boot_seed': ['--seed']}
+
+def add_score_options(p, skip=()):
+    "The `ScoreConfig` options of `score`, `compare` and `report`, and `--json`."
+    add_config_options(p, ScoreConfig, skip=skip, flags=SCORE_FLAGS)
+    add_config_file_option(p)
     p.add_argument('--json', action='store_true', help='print JSON on stdout')
 
 def add_commands(sub):
     "Register `score`, `compare` and `report` on the `csqa` sub-command parser."
     p = sub.add_parser('score', help='rates with confidence intervals, overall and by slice')
     p.add_argument('run', help='a run folder or a graded table (.parquet/.jsonl/.csv)')
-    _add_common(p); p.set_defaults(func=run_score)
+    add_score_options(p); p.set_defaults(func=score_cmd)
     p = sub.add_parser('compare', help='paired comparison of two runs on the same questions')
     p.add_argument('run_a'); p.add_argument('run_b')
-    _add_common(p); p.set_defaults(func=run_compare)
+    add_score_options(p); p.set_defaults(func=compare_cmd)
     p = sub.add_parser('report', help='leaderboard and a self-contained HTML report of one or more runs')
     p.add_argument('runs', nargs='+', metavar='RUN')
     p.add_argument('--out', required=True, help='the HTML file to write')
     p.add_argument('--markdown', action='store_true', help='also print the leaderboard as Markdown')
     p.add_argument('--latex', action='store_true', help='also print the leaderboard as LaTeX')
-    p.add_argument('--grader'); p.add_argument('--n-boot', type=int, default=1000); p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--json', action='store_true', help='print JSON on stdout')
-    p.set_defaults(func=run_report)
+    add_score_options(p, skip=('by', 'ci', 'cluster')); p.set_defaults(func=report_cmd)
 
 # %% ../../nbs/94_cli_score.ipynb #a5280030
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v): return None
-    if isinstance(v, dict): return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)): return [_clean(x) for x in v]
-    return v
-
-def _print_json(obj): print(json.dumps(_clean(obj), ensure_ascii=False, indent=1))
+def _print_json(obj):
+    from csqa.runs import json_ready  # JSON has no NaN: missing values become null
+    print(json.dumps(json_ready(obj), ensure_ascii=False, indent=1))
 
 def _print_table(df):
     import polars as pl
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60, tbl_hide_column_data_types=True,
                    tbl_hide_dataframe_shape=True, tbl_formatting='ASCII_MARKDOWN'):
         print(df)
-
-def _by(args)->list[list[str]]|None:
-    return [[c.strip() for c in spec.split(',') if c.strip()] for spec in args.by] if args.by else None
 
 def readable_scores(scores)->'pl.DataFrame':
     "`score` output with each rate and its interval as one text column."
@@ -83,36 +78,34 @@ def score_warnings(run, # the run folder or graded table scored
                    'rerun `csqa answer` to retry them, then grade and score again')
     return out
 
-def run_score(args)->int:
-    "csqa score: print (and store in the run folder) rates with intervals; warn on stderr about left-out rows."
-    from csqa.metrics import score
-    from csqa.report import read_run
-    from csqa.runs import write_json_atomic
-    name, grades = read_run(args.run)
-    scores = score(grades, by=_by(args), n_boot=args.n_boot, seed=args.seed, cluster=args.cluster, grader=args.grader)
-    warnings = score_warnings(args.run, scores)
-    result = {'run': name, 'source': str(args.run), 'by': _by(args), 'grader': args.grader, 'n_boot': args.n_boot,
-              'seed': args.seed, 'ci': 0.95, 'cluster': args.cluster, 'warnings': warnings, 'rows': scores.to_dicts()}
-    if Path(args.run).is_dir(): write_json_atomic(Path(args.run) / 'scores.json', _clean(result))
-    for w in warnings: print(f'warning: {w}', file=sys.stderr)
-    if args.json: _print_json(result)
+# %% ../../nbs/94_cli_score.ipynb #da51a640
+def print_scores(run, result:dict, as_json:bool=False)->int:
+    "Print a scoring pass (warnings about left-out rows on stderr)."
+    import polars as pl
+    scores = pl.DataFrame(result['rows'])
+    for w in score_warnings(run, scores): print(f'warning: {w}', file=sys.stderr)
+    if as_json: _print_json(result)
     else: _print_table(readable_scores(scores))
     return 0
 
-def run_compare(args)->int:
+def score_cmd(args)->int:
+    "csqa score: print (and store in the run folder) rates with intervals; warn on stderr about left-out rows."
+    from csqa.evaluation import score_run
+    (scoring,) = configs_from(args, ScoreConfig)
+    return print_scores(args.run, score_run(args.run, scoring), args.json)
+
+def compare_cmd(args)->int:
     "csqa compare: paired differences (B − A) by slice."
     import polars as pl
-    from csqa.compare import compare
-    from csqa.report import read_run
-    (na, ga), (nb, gb) = read_run(args.run_a), read_run(args.run_b)
-    if na == nb: na, nb = f'{na} (A)', f'{nb} (B)'
-    cmp = compare(ga, gb, by=_by(args), n_boot=args.n_boot, seed=args.seed, cluster=args.cluster,
-                  grader=args.grader, names=(na, nb))
+    from csqa.evaluation import Run
+    (c,) = configs_from(args, ScoreConfig)
+    a, b = Run.open(args.run_a), Run.open(args.run_b)
+    cmp = a.compare(b, by=c.by, grader=c.score_grader, n_boot=c.n_boot, boot_seed=c.boot_seed, ci=c.ci, cluster=c.cluster)
     summary = cmp.summary()
+    na, nb = cmp.names
     if args.json:
         _print_json({**summary, 'only_a': cmp.only_a.to_dicts(), 'only_b': cmp.only_b.to_dicts(),
-                     'excluded_rows': cmp.excluded.to_dicts(),
-                     'slices': cmp.slices.to_dicts()})
+                     'excluded_rows': cmp.excluded.to_dicts(), 'slices': cmp.slices.to_dicts()})
         return 0
     keys = [c for c in cmp.slices.columns if c in ('slice', 'lang', 'domain', 'subdomain', 'prog_lang')]
     pct = lambda c: (pl.col(c) * 100).round(1)
@@ -125,16 +118,17 @@ def run_compare(args)->int:
           f'(answer or judge request failed): {summary["excluded"]} (all left out of the paired tests).')
     return 0
 
-def run_report(args)->int:
+def report_cmd(args)->int:
     "csqa report: write the HTML report, print the leaderboard."
+    from csqa.evaluation import Run
     from csqa.metrics import score
-    from csqa.report import read_run, html_report, leaderboard, to_markdown, to_latex
-    runs = {}
-    for r in args.runs:
-        name, grades = read_run(r)
-        runs[name if name not in runs else f'{name} ({len(runs) + 1})'] = grades
-    out = html_report(runs, args.out, n_boot=args.n_boot, seed=args.seed, grader=args.grader)
-    board = leaderboard({n: score(g, n_boot=args.n_boot, seed=args.seed, grader=args.grader) for n, g in runs.items()})
+    from csqa.report import leaderboard, to_markdown, to_latex
+    (c,) = configs_from(args, ScoreConfig)
+    first, *others = [Run.open(r) for r in args.runs]
+    out = first.report(args.out, *others, grader=c.score_grader, n_boot=c.n_boot, boot_seed=c.boot_seed)
+    names = {}
+    for r in (first, *others): names[r.name if r.name not in names else f'{r.name} ({len(names) + 1})'] = r
+    board = leaderboard({n: score(r.graded(), n_boot=c.n_boot, seed=c.boot_seed, grader=c.score_grader) for n, r in names.items()})
     if args.json: _print_json({'report': str(out), 'leaderboard': board.to_dicts()}); return 0
     if args.markdown: print(to_markdown(board))
     if args.latex: print(to_latex(board))
