@@ -81,9 +81,10 @@ def test_shipped_accelerate_configs_are_accelerate_configs():
     assert names['deepspeed_zero3']['deepspeed_config']['zero_stage'] == 3 and names['fsdp']['fsdp_config']['fsdp_version'] == 2
 
 def test_importing_csqa_and_its_cli_pulls_in_no_training_library():
-    "trl, peft, bitsandbytes and accelerate load only when training runs: not with `import csqa`, `csqa.train` or the parser."
+    "trl, peft, bitsandbytes and accelerate load only with csqa.train's trainers: not with `import csqa`, the evaluation core, or the parser."
     import subprocess, sys
-    code = ('import sys, csqa, csqa.train, csqa.rules\nfrom csqa.cli.main import make_parser\nmake_parser()\n'
+    code = ('import sys, csqa, csqa.rules, csqa.evaluation, csqa.train.configs, csqa.train.rewards\n'
+            'from csqa.cli.main import make_parser\nmake_parser()\n'
             'print(sorted(m for m in ("trl", "peft", "bitsandbytes", "accelerate") if m in sys.modules))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == '[]', out.stderr[-2000:]
