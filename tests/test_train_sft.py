@@ -82,3 +82,24 @@ def test_resume_continues_at_the_right_step_with_the_same_batches(tmp_path):
     assert [h['step'] for h in res.log_history if 'loss' in h] == [1, 2, 3, 4, 5, 6]
     resumed = losses(res)[3:]
     assert resumed == pytest.approx(straight[3:], rel=1e-4), (resumed, straight)
+
+def test_packing_is_padding_free_without_cross_contamination(tmp_path, small_data):
+    "With bfd packing, several answers share one row; each one's logits equal those of the answer run alone."
+    import torch
+    from csqa.train.plan import plan_run
+    from csqa.train.sft import sft_trainer
+    plan = plan_run(sft_config(small_data, max_steps=1, packing=True, max_length=256, per_device_train_batch_size=2), 'sft', tmp_path/'out')
+    trainer = sft_trainer(plan)
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert 'attention_mask' not in batch and batch['input_ids'].shape[0] == 1  # padding-free: one flat row, no padding
+    ids, pos = batch['input_ids'][0], batch['position_ids'][0]
+    starts = (pos == 0).nonzero().flatten().tolist() + [len(pos)]
+    assert len(starts) > 3  # several examples packed together
+    model = trainer.model.eval()
+    with torch.no_grad():
+        packed = model(input_ids=batch['input_ids'], position_ids=batch['position_ids']).logits[0]
+        for a, b in zip(starts, starts[1:]):
+            alone = model(input_ids=ids[a:b][None]).logits[0]
+            assert torch.allclose(packed[a:b], alone, atol=1e-4), (a, b, (packed[a:b] - alone).abs().max())
+    labels = batch['labels'][0]
+    assert all(labels[s] == -100 for s in starts[:-1])  # each example's first (prompt) token is masked
