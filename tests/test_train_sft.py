@@ -103,3 +103,22 @@ def test_packing_is_padding_free_without_cross_contamination(tmp_path, small_dat
             assert torch.allclose(packed[a:b], alone, atol=1e-4), (a, b, (packed[a:b] - alone).abs().max())
     labels = batch['labels'][0]
     assert all(labels[s] == -100 for s in starts[:-1])  # each example's first (prompt) token is masked
+
+def test_merge_command_gives_a_model_the_hf_backend_answers_with(tmp_path, small_data):
+    "`csqa train merge ADAPTER --out DIR`: the merged model loads in csqa's HF backend and recalls what SFT taught."
+    from csqa.cli.main import main
+    from csqa.train.sft import train_sft
+    from csqa.backends import make_backend, GenParams
+    from csqa.prompts import load_template
+    from csqa.rules import grade_rules
+    import polars as pl
+    train_sft(sft_config(small_data, max_steps=60), tmp_path/'adapter')
+    assert main(['train', 'merge', str(tmp_path/'adapter'), '--out', str(tmp_path/'merged')]) == 0
+    assert not (tmp_path/'merged'/'adapter_config.json').exists() and (tmp_path/'merged'/'train_manifest.json').exists()
+    backend, template = make_backend('hf', str(tmp_path/'merged')), load_template('codesimpleqa')
+    q = pl.read_parquet(small_data)
+    gens = backend.generate_batch([backend.render(template.messages(x, l)) for x, l in zip(q['question'], q['lang'])],
+                                  GenParams(max_tokens=16), None)
+    recalled = sum(grade_rules(g.text, a, list(al) if al is not None else []).verdict == 'CORRECT'
+                   for g, a, al in zip(gens, q['answer'], q['aliases']))
+    assert recalled >= len(q)//2, (recalled, [g.text for g in gens[:5]])
