@@ -2,6 +2,13 @@
 import pytest
 from test_train_sft import offline, losses  # noqa: F401  (the same offline, one-thread set-up)
 
+from transformers import TrainerCallback
+
+class StepCounter(TrainerCallback):
+    "The optimizer steps this process took."
+    def __init__(self): self.taken = []
+    def on_step_end(self, args, state, control, **kw): self.taken.append(state.global_step)
+
 def config(stage, data, model='tiny', **trainer):
     from csqa.train.configs import config_from_dict
     return config_from_dict({'stage': stage, 'model': model, 'data': data, 'held_out': 0.0,
@@ -30,3 +37,19 @@ def test_grpo_raises_the_reward_on_a_toy_task_and_logs_the_verdict_mix(tmp_path)
     m = res.manifest
     assert m['reward']['values'] == {'CORRECT': 1.0, 'NOT_ATTEMPTED': 0.0, 'INCORRECT': -1.0}
     assert sum(m['reward']['verdicts'].values()) == 25*16 and m['adapter_continued']
+
+def test_grpo_resume_samples_the_same_completions_for_the_same_prompts(tmp_path):
+    "Stopped at step 2 and resumed: steps 3-4 see the same prompts and sample the same completions as an unbroken run."
+    from csqa.data import load_questions
+    from csqa.train.grpo import train_grpo
+    data = tmp_path/'eight.parquet'
+    load_questions('sample').head(8).write_parquet(data)
+    def cfg(steps): return config('grpo', str(data), max_steps=steps, per_device_train_batch_size=8, num_generations=4,
+                                  max_completion_length=8, learning_rate=5e-3, save_strategy='steps', save_steps=2)
+    def trace(res): return [(h['step'], h['entropy'], h['num_tokens']) for h in res.log_history if 'reward' in h]
+    straight = trace(train_grpo(cfg(4), tmp_path/'a'))
+    train_grpo(cfg(2), tmp_path/'b')
+    steps = StepCounter()
+    resumed = train_grpo(cfg(4), tmp_path/'b', resume=True, callbacks=[steps])
+    assert steps.taken == [3, 4]  # it continued at step 3, and did not train steps 1-2 again
+    assert resumed.global_step == 4 and trace(resumed) == straight
