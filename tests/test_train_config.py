@@ -1,4 +1,5 @@
 "Bad training configs fail before any model loads, with one line naming the file and key, and exit status 2; the shipped configs pass the same checks."
+import importlib.util
 from pathlib import Path
 import pytest
 
@@ -34,6 +35,8 @@ BAD = [  # config text, stage, environment, expected message
      'FSDP2 cannot shard'),
     ('stage: sft\n', 'grpo', {}, "the file is a 'sft' config, not 'grpo'"),
     ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: not a model or adapter directory: ./nowhere'),
+    *([('stage: grpo\ntrainer: {use_vllm: true}\n', 'grpo', {}, 'bad.yaml: trainer.use_vllm: vLLM is not installed here')]
+      if importlib.util.find_spec('vllm') is None else []),
 ]
 
 @pytest.mark.parametrize('text,stage,env,message', BAD, ids=[b[3][:40] for b in BAD])
