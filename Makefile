@@ -22,7 +22,7 @@ $(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
 demo: venv
 	$(BIN)/csqa demo
 
-test: venv sync-check nbtest pytest
+test: venv sync-check nbtest pytest docs
 
 # nbs/ is the source of truth: cleaning and exporting it must not change anything that git sees.
 sync-check: venv
@@ -41,6 +41,7 @@ pytest: venv
 clean:
 	rm -rf $(VENV) build dist *.egg-info _proc _docs
 
-# The docs site without Quarto: executes the notebooks and renders static HTML into _docs/.
+# The docs site without Quarto: executes every notebook in a real Jupyter kernel and renders static HTML into _docs/.
+# `make test` runs it too, so a notebook that breaks in JupyterLab breaks CI.
 docs: venv
 	$(BIN)/python scripts/build_docs.py

@@ -11,6 +11,7 @@ from .schema import Verdict, VERDICTS, UsageError
 from .grades import read_grades
 from .judge import VERDICT_LETTERS
 from .metrics import check_resampling, percentile_interval, wilson_interval
+from .configs import ScoreConfig
 
 # %% auto #0
 __all__ = ['cohen_kappa', 'pick_grader', 'read_human_labels', 'kappa_interval', 'agreement']
@@ -61,7 +62,7 @@ def read_human_labels(path:str|Path, # a CSV, JSON lines or Parquet file with id
 
 # %% ../nbs/27_agreement.ipynb #f8b6fc64
 def kappa_interval(confusion:np.ndarray, # (k, k) counts: rows one grader's verdicts, columns the other's
-                   n_boot:int=1000,      # bootstrap replicates
+                   n_boot:int=ScoreConfig.n_boot,      # bootstrap replicates
                    seed:int=0,           # the bootstrap seed
                    ci:float=0.95,        # coverage
                   )->tuple[float, float]|None: # None when κ is undefined in every resample
@@ -79,7 +80,7 @@ def kappa_interval(confusion:np.ndarray, # (k, k) counts: rows one grader's verd
 
 def agreement(a:pl.DataFrame, # one grader's grades (id, sample_idx, verdict, grader)
               b:pl.DataFrame, # the other's
-              n_boot:int=1000, # bootstrap replicates for κ's interval
+              n_boot:int=ScoreConfig.n_boot, # bootstrap replicates for κ's interval
               seed:int=0,      # the bootstrap seed
               ci:float=0.95,   # interval coverage
              )->dict:         # n, agreement (+ agreement_ci, Wilson), kappa (+ kappa_ci, bootstrap), confusion, disagreements, only_a, only_b, graders

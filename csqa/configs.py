@@ -4,51 +4,35 @@
 
 # %% ../nbs/15_configs.ipynb #0fc189b0
 from __future__ import annotations
-import dataclasses, inspect, math, re
+import dataclasses, functools, linecache, re, sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import ClassVar
 from .schema import UsageError
-from .backends import BACKENDS, GenParams
+from .backends import BACKENDS, GenParams, require_number
 
 # %% auto #0
-__all__ = ['EVAL_CONFIGS', 'field_docs', 'check_number', 'Config', 'EngineConfig', 'AnswerConfig', 'GradeConfig', 'ScoreConfig',
-           'split_options', 'read_config']
+__all__ = ['EVAL_CONFIGS', 'field_docs', 'Config', 'EngineConfig', 'AnswerConfig', 'GradeConfig', 'ScoreConfig', 'split_options',
+           'read_config']
 
 # %% ../nbs/15_configs.ipynb #b9f5affe
 _FIELD_LINE = re.compile(r'^    (?P<name>[A-Za-z_]\w*)\s*:(?P<rest>[^#]*)#\s?(?P<doc>.*)$')
 
+@functools.cache  # read once per class: `csqa --help` builds every command's options from these
 def field_docs(cls, # a dataclass
               )->dict[str, str]: # field name → the comment after it, base classes included
     "Each field's help text: the comment after it in the class body."
     out = {}
-    for c in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(c): continue
-        try: src = inspect.getsource(c)
-        except (OSError, TypeError): continue
-        for line in src.splitlines():
-            if m := _FIELD_LINE.match(line): out[m['name']] = m['doc'].strip()
+    for c in reversed(cls.__mro__[1:]):
+        if dataclasses.is_dataclass(c): out |= field_docs(c)
+    path = getattr(sys.modules.get(cls.__module__), '__file__', None)
+    lines = linecache.getlines(path) if path else []   # the module's source lines (classes made in a notebook have none)
+    start = next((k for k, l in enumerate(lines) if re.match(rf'class {cls.__name__}\b', l)), None)
+    if start is None: return out
+    for line in lines[start+1:]:
+        if line.strip() and not line.startswith((' ', '\t', '#', ')')): break   # the class body ended
+        if m := _FIELD_LINE.match(line): out[m['name']] = m['doc'].strip()
     return out
-
-# %% ../nbs/15_configs.ipynb #ea42421f
-def check_number(name:str,               # the parameter, named in the error
-                 value,                  # its value (None passes when `optional`)
-                 low=None, high=None,    # bounds, inclusive unless `open_low` / `open_high`
-                 open_low:bool=False, open_high:bool=False,
-                 integer:bool=False,     # must be a whole number
-                 optional:bool=True,     # None allowed
-                ):
-    "Raise `UsageError` unless `value` is a finite number within the bounds."
-    if value is None:
-        if optional: return
-        raise UsageError(f'{name} is required')
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
-        raise UsageError(f'{name} must be a {"whole number" if integer else "number"}, got {value!r}')
-    if not math.isfinite(value): raise UsageError(f'{name} must be a finite number, got {value}')
-    if low is not None and (value <= low if open_low else value < low):
-        raise UsageError(f'{name} must be {">" if open_low else ">="} {low}, got {value}')
-    if high is not None and (value >= high if open_high else value > high):
-        raise UsageError(f'{name} must be {"<" if open_high else "<="} {high}, got {value}')
 
 # %% ../nbs/15_configs.ipynb #8182ee8d
 @dataclass
@@ -105,9 +89,10 @@ class AnswerConfig(EngineConfig):
     load_in_4bit: bool = False      # NF4 weights via bitsandbytes (hf, vllm)
     trust_remote_code: bool = False # run the model repository's own code (hf, vllm): only for models you trust
     def check(self):
-        for name in ('limit', 'sample', 'concurrency'): check_number(name, getattr(self, name), 1, integer=True)
-        check_number('timeout', self.timeout, 0, open_low=True, optional=False)
-        check_number('max_retries', self.max_retries, 0, integer=True, optional=False)
+        for name in ('limit', 'sample', 'concurrency'):
+            if getattr(self, name) is not None: require_number(name, getattr(self, name), whole=True, at_least=1)
+        require_number('timeout', self.timeout, above=0)
+        require_number('max_retries', self.max_retries, whole=True, at_least=0)
 
 # %% ../nbs/15_configs.ipynb #d77f38d8
 @dataclass
@@ -122,9 +107,9 @@ class GradeConfig(EngineConfig):
     judge_concurrency: int|None = None   # judge requests in flight (openai) or batch size (hf)
     threshold: float = 0.8               # cascade: rules verdicts less sure than this go to the judge
     def check(self):
-        check_number('judge_max_tokens', self.judge_max_tokens, 1, integer=True, optional=False)
-        check_number('judge_concurrency', self.judge_concurrency, 1, integer=True)
-        check_number('threshold', self.threshold, 0, 1, optional=False)
+        require_number('judge_max_tokens', self.judge_max_tokens, whole=True, at_least=1)
+        if self.judge_concurrency is not None: require_number('judge_concurrency', self.judge_concurrency, whole=True, at_least=1)
+        require_number('threshold', self.threshold, at_least=0, at_most=1)
 
 # %% ../nbs/15_configs.ipynb #a60c55b2
 @dataclass
@@ -138,8 +123,8 @@ class ScoreConfig(Config):
     ci: float = 0.95                 # interval coverage
     cluster: str|None = None         # resample facts (EN/ZH pairs: pair_id) instead of questions
     def check(self):
-        check_number('n_boot', self.n_boot, 0, integer=True, optional=False)
-        check_number('ci', self.ci, 0, 1, open_low=True, open_high=True, optional=False)
+        require_number('n_boot', self.n_boot, whole=True, at_least=0)
+        require_number('ci', self.ci, above=0, below=1)
         if isinstance(self.by, str): self.by = [self.by]
     def slicings(self)->list[list[str]]|None:
         "`by` as lists of column names."

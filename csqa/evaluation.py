@@ -16,8 +16,45 @@ from .grades import read_grades, write_grades
 from .graders import grader_from_config
 
 # %% auto #0
-__all__ = ['backend_options', 'check_data_path', 'open_cache', 'check_cache_writable', 'answer', 'grade', 'score_run', 'Run',
+__all__ = ['Run', 'backend_options', 'check_data_path', 'open_cache', 'check_cache_writable', 'answer', 'grade', 'score_run',
            'default_run_folder', 'evaluate_with', 'evaluate']
+
+# %% ../nbs/28_evaluation.ipynb #d0384fd5
+class Run:
+    "A run folder (or a graded table file): its questions, answers, grades and manifest, and what to do with them."
+    def __init__(self, path): self.path = Path(path)
+    @classmethod
+    def open(cls, path)->Run:
+        "The run at `path`: a run folder, or a graded table file."
+        path = Path(path)
+        if not path.exists(): raise UsageError(f'no such run folder or graded file: {path}')
+        if path.is_dir() and not any((path/f).exists() for f in ('manifest.json', ANSWERS, 'grades.parquet')):
+            raise UsageError(f'{path} is not a run folder (no manifest.json, answers.parquet or grades.parquet)')
+        return cls(path)
+    @property
+    def name(self)->str: return (read_manifest(self.path).get('name') if self.path.is_dir() else None) or self.path.stem
+    @property
+    def manifest(self)->dict: return read_manifest(self.path) if self.path.is_dir() else {}
+    @property
+    def answers(self)->pl.DataFrame: return read_answers(self.path)
+    @property
+    def questions(self)->pl.DataFrame:
+        "The questions the run answered, one row each."
+        a = self.answers
+        return a.filter(pl.col('sample_idx') == a['sample_idx'].min()).select([c for c in QUESTION_SCHEMA if c in a.columns])
+    @property
+    def grades(self)->pl.DataFrame:
+        if self.path.is_dir() and not (self.path/'grades.parquet').exists():
+            raise UsageError(f'{self.path} has no grades.parquet: grade the run first')
+        return read_grades(self.path)
+    def graded(self)->pl.DataFrame:
+        "The grades, with the confidence the model stated (where the prompt asked for one) joined from the answers."
+        grades = self.grades
+        if self.path.is_dir() and (self.path/ANSWERS).exists() and 'confidence' not in grades.columns:
+            conf = pl.read_parquet(self.path/ANSWERS, columns=['id', 'sample_idx', 'confidence'])
+            grades = grades.join(conf, on=['id', 'sample_idx'], how='left')
+        return grades
+    def __repr__(self): return f'Run({str(self.path)!r})'
 
 # %% ../nbs/28_evaluation.ipynb #57753946
 def backend_options(config:AnswerConfig)->dict:
@@ -25,7 +62,7 @@ def backend_options(config:AnswerConfig)->dict:
     if config.backend == 'openai':
         opts = dict(timeout=config.timeout, max_retries=config.max_retries)
         if config.concurrency is not None: opts['concurrency'] = config.concurrency
-        if config.allow_insecure_http: opts['allow_insecure_http'] = True
+        opts['allow_insecure_http'] = config.allow_insecure_http
         if config.load_in_4bit or config.trust_remote_code:
             raise UsageError('load_in_4bit and trust_remote_code apply to local backends (hf, vllm), not openai')
         return opts
@@ -116,43 +153,6 @@ def score_run(run,                               # a run folder (or `Run`), or a
     if run.path.is_dir():
         with run_lock(run.path): write_json_atomic(run.path/'scores.json', result)
     return result
-
-# %% ../nbs/28_evaluation.ipynb #d0384fd5
-class Run:
-    "A run folder (or a graded table file): its questions, answers, grades and manifest, and what to do with them."
-    def __init__(self, path): self.path = Path(path)
-    @classmethod
-    def open(cls, path)->Run:
-        "The run at `path`: a run folder, or a graded table file."
-        path = Path(path)
-        if not path.exists(): raise UsageError(f'no such run folder or graded file: {path}')
-        if path.is_dir() and not any((path/f).exists() for f in ('manifest.json', ANSWERS, 'grades.parquet')):
-            raise UsageError(f'{path} is not a run folder (no manifest.json, answers.parquet or grades.parquet)')
-        return cls(path)
-    @property
-    def name(self)->str: return (read_manifest(self.path).get('name') if self.path.is_dir() else None) or self.path.stem
-    @property
-    def manifest(self)->dict: return read_manifest(self.path) if self.path.is_dir() else {}
-    @property
-    def answers(self)->pl.DataFrame: return read_answers(self.path)
-    @property
-    def questions(self)->pl.DataFrame:
-        "The questions the run answered, one row each."
-        a = self.answers
-        return a.filter(pl.col('sample_idx') == a['sample_idx'].min()).select([c for c in QUESTION_SCHEMA if c in a.columns])
-    @property
-    def grades(self)->pl.DataFrame:
-        if self.path.is_dir() and not (self.path/'grades.parquet').exists():
-            raise UsageError(f'{self.path} has no grades.parquet: grade the run first')
-        return read_grades(self.path)
-    def graded(self)->pl.DataFrame:
-        "The grades, with the confidence the model stated (where the prompt asked for one) joined from the answers."
-        grades = self.grades
-        if self.path.is_dir() and (self.path/ANSWERS).exists() and 'confidence' not in grades.columns:
-            conf = pl.read_parquet(self.path/ANSWERS, columns=['id', 'sample_idx', 'confidence'])
-            grades = grades.join(conf, on=['id', 'sample_idx'], how='left')
-        return grades
-    def __repr__(self): return f'Run({str(self.path)!r})'
 
 # %% ../nbs/28_evaluation.ipynb #8c38af0d
 def _run_grade(self:Run, grader:str='rules', # `rules`, `judge:MODEL`, `cascade:MODEL`, or a registered grader

@@ -130,7 +130,7 @@ def _judge_parts(model:str|None, config:GradeConfig)->dict:
     opts = {}
     if config.judge_concurrency is not None:
         opts['concurrency' if config.judge_backend == 'openai' else 'batch_size'] = config.judge_concurrency
-    if config.allow_insecure_http: opts['allow_insecure_http'] = True
+    if config.judge_backend == 'openai': opts['allow_insecure_http'] = config.allow_insecure_http
     backend = make_backend(config.judge_backend, model, config.judge_base_url, config.judge_api_key_env, **opts)
     return dict(backend=backend, params=GenParams(temperature=0, max_tokens=config.judge_max_tokens),
                 cache=None if config.no_cache else GenerationCache(config.cache))

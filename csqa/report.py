@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from .schema import UsageError, atomic_path
 from .metrics import METRICS, score, calibration, ece_interval
 from .compare import Comparison, compare
+from .configs import ScoreConfig
 
 # %% auto #0
 __all__ = ['LEADERBOARD_METRICS', 'format_interval', 'leaderboard', 'to_markdown', 'to_latex', 'to_html_table', 'slice_bars',
@@ -154,7 +155,7 @@ padding:4px 8px;text-align:left}table.csqa th{background:#f5f5f5}.note{color:#66
 
 def html_report(runs:dict[str, pl.DataFrame], # run name → grades (with `confidence` where elicited)
                 out:str|Path,                 # the HTML file to write
-                n_boot:int=1000, seed:int=0,  # bootstrap settings
+                n_boot:int=ScoreConfig.n_boot, seed:int=0,  # bootstrap settings
                 grader:str|None=None,         # the grader to report (needed when a run holds several)
                 title:str='csqa report',
                )->Path:                       # the written file

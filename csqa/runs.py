@@ -198,6 +198,14 @@ def _remove_strays(run_dir:Path):
     "Temporary files that a killed writer left (ours start with a dot and end in `.tmp`; older csqa wrote `tmp*.tmp`)."
     for p in [*run_dir.glob(f'.*{TMP_SUFFIX}'), *run_dir.glob(f'tmp*{TMP_SUFFIX}')]: p.unlink(missing_ok=True)
 
+def _holder(fd:int)->str:
+    "Who holds the lock: the holder writes its process id just after taking it, so give it a moment to appear."
+    for _ in range(50):
+        text = os.pread(fd, 300, 0).decode('utf-8', 'replace').strip()
+        if text: return text
+        time.sleep(0.01)
+    return 'another process'
+
 @contextmanager
 def run_lock(run_dir,         # the run folder (made if missing)
              wait:bool=False, # wait for another writer to finish instead of refusing
@@ -219,8 +227,7 @@ def run_lock(run_dir,         # the run folder (made if missing)
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
-                holder = os.pread(fd, 300, 0).decode('utf-8', 'replace').strip() or 'another process'
-                raise RunBusy(run_dir, f'in use by {holder}; wait for it to finish (or ask to wait)') from None
+                raise RunBusy(run_dir, f'in use by {_holder(fd)}; wait for it to finish (or ask to wait)') from None
             fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0); os.pwrite(fd, f'process {os.getpid()} ({" ".join(sys.argv)[:200]})'.encode(), 0)
         _remove_strays(run_dir)

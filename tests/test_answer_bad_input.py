@@ -27,7 +27,7 @@ def test_missing_model_directory(tmp_path):
 
 def test_unset_api_key_variable(tmp_path):
     lines = fails_early(tmp_path, '--model', 'gpt-x', '--backend', 'openai', '--base-url', 'https://api.example.org/v1',
-                        '--api-key-env', 'CSQA_UNSET_KEY_VAR', expect='CSQA_UNSET_KEY_VAR (named by --api-key-env) is not set',
+                        '--api-key-env', 'CSQA_UNSET_KEY_VAR', expect='CSQA_UNSET_KEY_VAR (named by api_key_env) is not set',
                         env={'CSQA_UNSET_KEY_VAR': ''})
     assert len(lines) == 1
 

@@ -13,7 +13,7 @@ from .grade import grade_summary
 from .score import print_scores
 
 # %% auto #0
-__all__ = ['add_commands', 'eval_cmd', 'report_eval', 'demo_configs', 'default_model_dir', 'demo_cmd']
+__all__ = ['add_commands', 'run_stages', 'eval_cmd', 'demo_configs', 'default_model_dir', 'demo_cmd']
 
 # %% ../../nbs/95_cli_eval.ipynb #2ac0328a
 def add_commands(sub):
@@ -36,23 +36,23 @@ def add_commands(sub):
     d.set_defaults(func=demo_cmd)
 
 # %% ../../nbs/95_cli_eval.ipynb #49be71a1
+def run_stages(answering:AnswerConfig, generation:GenParams, grading:GradeConfig, scoring:ScoreConfig,
+               as_json:bool=False, # the scores as JSON on stdout; the stage summaries then go to stderr
+              )->tuple:            # (the `csqa.Run`, exit status: 1 when answering or judge requests failed)
+    "Answer, grade and score (as `csqa.evaluation.evaluate_with` does), printing each stage's summary as it ends."
+    from csqa.evaluation import answer, grade, score_run
+    summaries = sys.stderr if as_json else sys.stdout
+    run = answer(answering, generation)
+    status = answer_summary(run, file=summaries)
+    status = max(status, grade_summary(run.path, grade(run, grading), file=summaries))
+    print_scores(run.path, score_run(run, scoring), as_json)
+    return run, status
+
 def eval_cmd(args)->int:
     "Handle `csqa eval`: answer, grade, score; exit status 1 when some answering or judge requests failed."
-    from csqa.evaluation import evaluate_with
     answering, generation, grading, scoring = configs_from(args, AnswerConfig, GenParams, GradeConfig, ScoreConfig)
     require(answering, 'model', 'out')
-    run = evaluate_with(answering, generation, grading, scoring)
-    return report_eval(run, grading, args.json)
-
-def report_eval(run, grading:GradeConfig, as_json:bool=False)->int:
-    "Print what `evaluate` did, stage by stage (with --json, the scores alone on stdout)."
-    import json
-    summaries = sys.stderr if as_json else sys.stdout
-    status = answer_summary(run, file=summaries)
-    grader = next(g for g in run.manifest['grading'] if g == 'cascade' or g.split(':')[0] == grading.grader.split(':')[0])
-    status = max(status, grade_summary(run.path, run.grades.filter(run.grades['grader'] == grader), file=summaries))
-    print_scores(run.path, json.loads((run.path/'scores.json').read_text()), as_json)
-    return status
+    return run_stages(answering, generation, grading, scoring, args.json)[1]
 
 # %% ../../nbs/95_cli_eval.ipynb #9e5ff9b9
 def demo_configs(model_dir, # the tiny model
@@ -70,12 +70,9 @@ def default_model_dir()->Path:
 
 def demo_cmd(args)->int:
     "Handle `csqa demo`."
-    from csqa.evaluation import evaluate_with
     from csqa.tiny import build_tiny_model
     model_dir = build_tiny_model(args.model_dir or default_model_dir())
-    answering, generation, grading, scoring = demo_configs(model_dir, args)
-    run = evaluate_with(answering, generation, grading, scoring)
-    status = report_eval(run, grading)
+    run, status = run_stages(*demo_configs(model_dir, args))
     report = run.report(Path(args.out)/'report.html', title='csqa demo')
     print(f'run: {args.out}  report: {report}')
     return status

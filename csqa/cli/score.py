@@ -10,8 +10,8 @@ from ..configs import ScoreConfig
 from .main import add_config_options, add_config_file_option, configs_from
 
 # %% auto #0
-__all__ = ['SCORE_FLAGS', 'add_score_options', 'add_commands', 'readable_scores', 'score_warnings', 'print_scores', 'score_cmd',
-           'compare_cmd', 'report_cmd']
+__all__ = ['SCORE_FLAGS', 'EXCLUDED_WORDING', 'add_score_options', 'add_commands', 'readable_scores', 'score_warnings',
+           'print_scores', 'score_cmd', 'compare_cmd', 'report_cmd']
 
 # %% ../../nbs/94_cli_score.ipynb #a08cb96b
 # the stage-local commands keep their short flags; `csqa eval` prefixes them (it also has a model's seed and graders)
@@ -60,18 +60,24 @@ def readable_scores(scores)->'pl.DataFrame':
         for m in LEADERBOARD_METRICS], 'small_n')
 
 # %% ../../nbs/94_cli_score.ipynb #2ec90c40
+# What each excluded status means to the person at the shell, and what to do about it (the library only counts them).
+EXCLUDED_WORDING = {'answer_error': ('answering request failed', 'rerun `csqa answer` on the run to retry them'),
+                    'judge_error': ('judge request failed', 'rerun `csqa grade` on the run to retry them')}
+
 def score_warnings(run, # the run folder or graded table scored
                    scores:'pl.DataFrame', # `score` output
                   )->list[str]: # one line per problem, for stderr
     "Why the scores may be incomplete: rows left out (failed requests), or a run whose answering had errors."
     import polars as pl
-    from csqa.metrics import EXCLUDED_STATUSES
+    from csqa.metrics import EXCLUDED_STATUSES, EXCLUDED_COLUMNS
     from csqa.runs import read_manifest
     out = []
     for r in scores.filter(pl.col('slice') == 'overall').iter_rows(named=True):
-        if r.get('n_excluded'):
-            why = '; '.join(EXCLUDED_STATUSES[s.split('=')[0]] for s in r['excluded'].split(', '))
-            out.append(f"{r['grader']}: {r['n_excluded']} rows left out of the scores ({r['excluded']}): {why}")
+        if not r.get('n_excluded'): continue
+        why = [f'{r[c]} whose {EXCLUDED_WORDING[s][0]} ({EXCLUDED_WORDING[s][1]})'
+               for s, c in zip(EXCLUDED_STATUSES, EXCLUDED_COLUMNS) if r.get(c)]
+        rows = 'row' if r['n_excluded'] == 1 else 'rows'
+        out.append(f"{r['grader']}: {r['n_excluded']} {rows} excluded from the scores: {'; '.join(why)}")
     status = read_manifest(run).get('status') if Path(run).is_dir() else None
     if status == 'complete_with_errors':
         out.append(f'{run}: some requests failed while answering (status complete_with_errors): '
