@@ -157,20 +157,48 @@ def with_nav(page:str, nav:str)->str:
     return page.replace('</body>', '<!-- end of page --></div>' + SEARCH_JS + '</body>', 1)
 
 
-def proc_nbs()->Path:
-    "nbdev's processing of the notebooks into `_proc/` (API docs, links), run here rather than as `nbdev_proc_nbs`."
+def proc_nbs()->tuple[Path, dict[Path, str]]: # (the `_proc` folder, resolved notebook path → failure line)
+    "nbdev's processing of the notebooks into `_proc/` (API docs, links), each notebook on its own; and the failures by path."
     # `nbdev_proc_nbs` first makes sure Quarto is there; where it is not, it runs `pip install -e .[dev]` with whatever
-    # pip is on PATH, which installs this checkout into the system Python. The steps after that check are these.
-    import nbdev.doclinks
+    # pip is on PATH, which installs this checkout into the system Python. And it stops at the first notebook that
+    # fails. So its steps are run here, each notebook on its own, and a failing one is named with its cell and error.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    import nbdev.doclinks, nbdev.serve_drv
+    from nbdev.config import get_config
     from nbdev.quarto import refresh_quarto_yml
-    from nbdev.serve import proc_nbs as nbdev_proc_nbs
+    from nbdev.serve import _proc_file, nbglob
     cwd = Path.cwd()
     os.chdir(ROOT)  # nbdev finds settings.ini from the working directory
     try:
         refresh_quarto_yml()
         nbdev.doclinks._build_modidx()
-        return Path(nbdev_proc_nbs(n_workers=min(2, os.cpu_count() or 1)))
+        cfg = get_config()
+        cache, path = cfg.config_path/'_proc', cfg.nbs_path
+        files = nbglob(path, func=Path, file_glob='', file_re='') + [path/'_quarto.yml']
+        if cache.exists() and cache.stat().st_mtime < cfg.config_file.stat().st_mtime: shutil.rmtree(cache)
+        cache.mkdir(parents=True, exist_ok=True)
+        jobs = [j for j in (_proc_file(f, cache, path, cache.stat().st_mtime) for f in files if f.exists()) if j]
+        failed = {}
+        with ProcessPoolExecutor(min(2, os.cpu_count() or 1), mp_context=multiprocessing.get_context('spawn')) as pool:
+            for job, future in [(j, pool.submit(nbdev.serve_drv.main, j)) for j in jobs]:
+                try: future.result()
+                except Exception as e:
+                    failed[job[0].resolve()] = proc_failure(job[0], e)
+                    job[1].unlink(missing_ok=True)  # never render a stale copy of a notebook that no longer processes
+        cache.touch()
+        return cache, failed
     finally: os.chdir(cwd)
+
+
+def proc_failure(src:Path, err:Exception)->str:
+    "The notebook nbdev's processing failed on, the cell and the error (nbdev runs its import cells and show_doc calls)."
+    m = re.match(r'Error in notebook: .*? in cell (\d+) :\n(.*)', str(err), re.S)
+    worker = str(err.__cause__ or '')  # the worker's traceback, as concurrent.futures hands it back
+    error = next((l.strip() for l in worker.splitlines() if re.match(r'^[A-Za-z_.]*(Error|Exception)\b.*?: ', l)
+                  and not l.startswith('Exception: Error in notebook')), f'{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}')
+    where = f' cell {m.group(1)} (`{m.group(2).strip().splitlines()[0][:80]}`)' if m else ''
+    return f'FAILED {src.relative_to(ROOT) if src.is_relative_to(ROOT) else src} (nbdev processing){where}: {error}'
 
 
 def failure(src:Path, nb, err:Exception)->str:
@@ -216,7 +244,10 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600)->list[str]:
     manifest = out/'pages.json'
     known = {p['file']: p for p in json.loads(manifest.read_text())} if manifest.exists() else {}
     built, failed = [], []
-    proc = proc_nbs() if library else None
+    proc, proc_failed = proc_nbs() if library else (None, {})
+    failed += [proc_failed[p.resolve()] for p in library if p.resolve() in proc_failed]
+    for failure_line in failed: print(failure_line, file=sys.stderr)
+    library = [p for p in library if p.resolve() not in proc_failed]
     for src, kind in [*((p, 'module') for p in library), *((p, 'analysis') for p in analyses)]:
         start = time.time()
         try:
