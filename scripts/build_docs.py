@@ -157,7 +157,7 @@ def with_nav(page:str, nav:str)->str:
     return page.replace('</body>', '<!-- end of page --></div>' + SEARCH_JS + '</body>', 1)
 
 
-def proc_nbs()->tuple[Path, dict[Path, str]]: # (the `_proc` folder, resolved notebook path → failure line)
+def proc_nbs(notebooks:list[Path])->tuple[Path, dict[Path, str]]: # (the `_proc` folder, resolved notebook path → failure line)
     "nbdev's processing of the notebooks into `_proc/` (API docs, links), each notebook on its own; and the failures by path."
     # `nbdev_proc_nbs` first makes sure Quarto is there; where it is not, it runs `pip install -e .[dev]` with whatever
     # pip is on PATH, which installs this checkout into the system Python. And it stops at the first notebook that
@@ -175,10 +175,13 @@ def proc_nbs()->tuple[Path, dict[Path, str]]: # (the `_proc` folder, resolved no
         nbdev.doclinks._build_modidx()
         cfg = get_config()
         cache, path = cfg.config_path/'_proc', cfg.nbs_path
-        files = nbglob(path, func=Path, file_glob='', file_re='') + [path/'_quarto.yml']
+        wanted = {p.resolve() for p in notebooks}  # the other notebooks keep their processed copies (a partial build)
+        files = [f for f in nbglob(path, func=Path, file_glob='', file_re='') + [path/'_quarto.yml']
+                 if f.suffix != '.ipynb' or f.resolve() in wanted]
         if cache.exists() and cache.stat().st_mtime < cfg.config_file.stat().st_mtime: shutil.rmtree(cache)
         cache.mkdir(parents=True, exist_ok=True)
-        jobs = [j for j in (_proc_file(f, cache, path, cache.stat().st_mtime) for f in files if f.exists()) if j]
+        # each processed copy against its own notebook's time (not the folder's: a partial build must not make others look fresh)
+        jobs = [j for j in (_proc_file(f, cache, path) for f in files if f.exists()) if j]
         failed = {}
         with ProcessPoolExecutor(min(2, os.cpu_count() or 1), mp_context=multiprocessing.get_context('spawn')) as pool:
             for job, future in [(j, pool.submit(nbdev.serve_drv.main, j)) for j in jobs]:
@@ -244,7 +247,7 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600)->list[str]:
     manifest = out/'pages.json'
     known = {p['file']: p for p in json.loads(manifest.read_text())} if manifest.exists() else {}
     built, failed = [], []
-    proc, proc_failed = proc_nbs() if library else (None, {})
+    proc, proc_failed = proc_nbs(library) if library else (None, {})
     failed += [proc_failed[p.resolve()] for p in library if p.resolve() in proc_failed]
     for failure_line in failed: print(failure_line, file=sys.stderr)
     library = [p for p in library if p.resolve() not in proc_failed]
