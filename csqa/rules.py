@@ -14,7 +14,7 @@ from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'normalize_text', 'tokens', 'answer_tokens',
-           'gold_forms', 'abstains', 'RuleVerdict', 'grade_rules', 'grade_answers_rules']
+           'gold_forms', 'abstains', 'spell_numbers', 'RuleVerdict', 'grade_rules', 'grade_answers_rules']
 
 # %% ../nbs/20_rules.ipynb #785331f7
 _CJK = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff'
@@ -146,6 +146,7 @@ def _spans(needle:tuple, hay:tuple)->list[int]:
     return [i for i in range(len(hay) - n + 1) if hay[i:i+n] == needle] if n else []
 
 _DISJUNCTION = {'or', 'either', '或'}
+_DISJUNCTION_PAIRS = {('还', '是'), ('要', '么'), ('或', '者')}  # 还是 / 要么 / 或者: "or" in Chinese
 _NEGATION = {'not', 'no', 'never', "isn't", '不', '非', '没', '并非'}
 _WINDOW = 4
 
@@ -153,14 +154,78 @@ def _listed(hay:tuple, start:int, end:int)->bool:
     "Whether the span hay[start:end] stands in a list of alternatives (`A or B`, `either A or B`, `A或B`)."
     near = [*range(max(0, start-_WINDOW), start), *range(end, min(len(hay), end+_WINDOW))]
     # 或许 means "perhaps": a hedge, not a list
-    return any(hay[j] in _DISJUNCTION and hay[j+1:j+2] != ('许',) for j in near)
+    return any(hay[j] in _DISJUNCTION and hay[j+1:j+2] != ('许',) or tuple(hay[j:j+2]) in _DISJUNCTION_PAIRS for j in near)
 
 def _negated(hay:tuple, start:int)->bool:
-    return any(t in _NEGATION for t in hay[max(0, start-2):start])
+    # `isn't` is the tokens `isn`, `'`, `t`
+    return any(t in _NEGATION for t in hay[max(0, start-2):start]) or tuple(hay[max(0, start-2):start]) == ("'", 't')
 
 def _size(toks:tuple)->float:
     "Length in words, a CJK character counting half a word."
     return sum(0.5 if _is_cjk(t) else 1 for t in toks)
+
+# %% ../nbs/20_rules.ipynb #f16b12c7
+_HEDGE = re.compile(r"\b(?:maybe|possibly|perhaps|probably|might|could|either|both|candidates?|alternatively)\b"
+                    r"|可能|也许|或许|大概|要么|还是|不确定")
+_SEPARATOR = re.compile(r"[,/;、，；]|\b(?:or|and|but)\b|或(?!许)|(?<!或)也(?!许)")  # 或许, 也许: hedges, not separators
+_LIST_SPLIT = re.compile(r"\s*(?:[,;、，；]|\s/\s|(?<=\d)/(?=\d)|/(?=\s))\s*")
+_CLAUSE_START = {'not', 'no', 'never', 'which', 'that', 'who', 'and', 'but', 'so', 'because', 'since', 'as', 'it',
+                 'this', 'i', 'a', 'an', 'the', 'is', 'by', 'in', 'with', 'for', 'of', 'e', 'eg', 'ie', 'like', 'such',
+                 'not', '不', '而', '即', '也', '它', '是', '但', '并', '非'}
+_RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather)\b
+  | \bno\s*[,.!;:—-] | \bnope\b | \b(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:right|correct))\b
+  | 不对 | 错了 | 错误 | 更正 | 其实是 | 应该是 | 其实不是 | 说错""", re.X)
+
+def _hedged_list(text:str, golds=())->bool:
+    "Whether an answer hedges between several (a hedge word and a separator) outside the gold's own words."
+    t = unicodedata.normalize('NFKC', text).casefold()
+    for g in golds: t = t.replace(unicodedata.normalize('NFKC', g).casefold(), ' ')
+    return bool(_HEDGE.search(t) and _SEPARATOR.search(t))
+
+def _bare_list(text:str, forms:list[tuple])->bool:
+    "Whether the answer is a comma/slash list with the gold as one item and another short name as the next."
+    parts = [answer_tokens(p) for p in _LIST_SPLIT.split(unicodedata.normalize('NFKC', text).strip().rstrip('.。'))]
+    parts = [p for p in parts if p]
+    return len(parts) >= 2 and any(p in forms for p in parts) and \
+        any(p not in forms and len(p) <= 2 and p[0] not in _CLAUSE_START for p in parts)
+
+def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
+    "Whether the answer takes the gold back: every mention followed by a retraction (`actually no`, `不对`) or negated."
+    t = unicodedata.normalize('NFKC', text).casefold()
+    marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
+    return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
+
+# %% ../nbs/20_rules.ipynb #9e4a447d
+_EN_UNITS = {w: k for k, w in enumerate('zero one two three four five six seven eight nine ten eleven twelve thirteen '
+                                          'fourteen fifteen sixteen seventeen eighteen nineteen'.split())}
+_EN_TENS = {w: 10*k for k, w in enumerate('twenty thirty forty fifty sixty seventy eighty ninety'.split(), 2)}
+_EN_SCALES = {'hundred': 100, 'thousand': 1000, 'million': 10**6}
+_EN_WORD = '|'.join(sorted([*_EN_UNITS, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
+_EN_RUN = re.compile(rf'\b(?:{_EN_WORD})(?:(?:[\s-]+(?:and[\s-]+)?)(?:{_EN_WORD}))*\b', re.I)
+_ZH_DIGITS = {'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+_ZH_RUN = re.compile('[零〇一二两三四五六七八九十百千万]+')
+
+def _en_value(run:str)->int:
+    total = current = 0
+    for w in re.split(r'[\s-]+', run.casefold()):
+        if w in _EN_UNITS: current += _EN_UNITS[w]
+        elif w in _EN_TENS: current += _EN_TENS[w]
+        elif w == 'hundred': current = max(current, 1)*100
+        elif w in _EN_SCALES: total, current = total + max(current, 1)*_EN_SCALES[w], 0
+    return total + current
+
+def _zh_value(run:str)->int:
+    total = section = digit = 0
+    for ch in run:
+        if ch in _ZH_DIGITS: digit = _ZH_DIGITS[ch]
+        elif ch == '万': total, section, digit = (total + section + digit)*10000, 0, 0
+        else: section, digit = section + max(digit, 1)*{'十': 10, '百': 100, '千': 1000}[ch], 0
+    return total + section + digit
+
+def spell_numbers(text:str)->str:
+    "`text` with number words (English and Chinese) written as digits: `sixty-four` → `64`, `一百二十八` → `128`."
+    text = _EN_RUN.sub(lambda m: str(_en_value(m.group(0))), text)
+    return _ZH_RUN.sub(lambda m: f' {_zh_value(m.group(0))} ', text)
 
 # %% ../nbs/20_rules.ipynb #bd9ad579
 class RuleVerdict(NamedTuple):
@@ -212,10 +277,17 @@ def grade_rules(response:str|None, # the model's raw answer (reasoning blocks ar
     forms = [f for f in map(answer_tokens, gold_forms(gold, aliases)) if f]
     if resp in forms: return RuleVerdict(Verdict.CORRECT, 1.0, 'exact')
     hits, how = _span_hits(resp, forms)
+    if not hits and any(_NUMBER.fullmatch(t) for f in forms for t in f) and spell_numbers(text) != text:
+        # a number gold, and number words in the answer: read them as digits (`four` for `4`)
+        text = spell_numbers(text); resp = answer_tokens(text)
+        if resp in forms: return RuleVerdict(Verdict.CORRECT, 0.9, 'number_words')
+        hits, how = _span_hits(resp, forms)
+        how = 'number_words'
     if hits:
-        if any(_listed(resp, s, e) for s, e in hits):
+        if any(_listed(resp, s, e) for s, e in hits) or _hedged_list(text, gold_forms(gold, aliases)) or _bare_list(text, forms):
             return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'candidate_list')
         if all(_negated(resp, s) for s, _ in hits): return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated')
+        if _retracted(text, resp, hits): return RuleVerdict(Verdict.INCORRECT, 0.6, 'retracted')
         lead = _lead_tokens(text)
         if not short and not any(_distinctive(resp[s:e]) and _in_lead(resp, s, e, lead) for s, e in hits):
             return RuleVerdict(Verdict.INCORRECT, 0.4, 'span_in_long')

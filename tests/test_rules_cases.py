@@ -73,6 +73,15 @@ CASES = [  # response, gold, aliases, expected verdict, expected rule
     ('可能是哈希函数或散列表', '哈希函数', (), 'INCORRECT', 'candidate_list'),
     ('或许是哈希函数', '哈希函数', (), 'CORRECT', 'span'),
     ('GET or POST', 'GET or POST', (), 'CORRECT', 'exact'),
+    # hedged and bare lists, retractions, number words (the reward's blind spots: tests/test_reward_adversarial.py)
+    ('Maybe HashMap, maybe TreeMap.', 'HashMap', (), 'INCORRECT', 'candidate_list'),
+    ('HashMap / TreeMap', 'HashMap', (), 'INCORRECT', 'candidate_list'),
+    ('要么是哈希函数，要么是散列表', '哈希函数', (), 'INCORRECT', 'candidate_list'),
+    ('HashMap. Actually no, it is TreeMap.', 'HashMap', (), 'INCORRECT', 'retracted'),
+    ('是哈希函数。不对，应该是散列表。', '哈希函数', (), 'INCORRECT', 'retracted'),
+    ('It takes four arguments.', '4', (), 'CORRECT', 'number_words'),
+    ('六十四', '64', (), 'CORRECT', 'number_words'),
+    ('three', '4', (), 'INCORRECT', 'no_match'),
     # negation and partial answers are left unsure
     ('It is not 5432.', '5432', (), 'INCORRECT', 'negated'),
     ('它是不可变的', '可变', (), 'INCORRECT', 'negated'),
