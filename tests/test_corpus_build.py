@@ -109,6 +109,16 @@ def test_build_with_a_scripted_generator_makes_the_datasets(tmp_path, fake_llm, 
     posts = fake_llm['posts']
     r2 = run_csqa('corpus', 'build', '--config', cfg, '--json')   # everything done: no call at all
     assert r2.returncode == 0 and json.loads(r2.stdout) == stats and fake_llm['posts'] == posts
+    # `csqa train sft` takes the question table, with its contamination check against the benchmark switched on
+    train = yaml.safe_load((Path(__file__).parents[1]/'configs'/'sft-tiny.yaml').read_text())
+    train.pop('evaluation', None)
+    train.update(data=str(out/'questions.parquet'), benchmark=[str(codesimpleqa_path)])
+    train['trainer'].update(output_dir=str(tmp_path/'sft'), max_steps=2, save_steps=2, logging_steps=1)
+    (tmp_path/'sft.yaml').write_text(yaml.safe_dump(train))
+    r3 = run_csqa('train', 'sft', '--config', tmp_path/'sft.yaml', env={'HF_HUB_OFFLINE': '1', 'CSQA_HOME': str(tmp_path/'home'),
+                                                                      'HF_HOME': str(tmp_path/'hf'), 'OMP_NUM_THREADS': '1'})
+    assert r3.returncode == 0, r3.stderr[-2000:]
+    assert '2 steps' in r3.stdout + r3.stderr
 
 def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'c.yaml').write_text('sources: [x]\nout: o\nbackend: {kind: openai, model: m}\nshard_dcos: 3\n')
