@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 EXTRAS ?= dev,train,serve,corpus
 
-.PHONY: venv demo test sync-check nbtest pytest docs clean
+.PHONY: venv browser demo test sync-check nbtest pytest docs clean
 
 venv: $(VENV)/.installed
 
@@ -22,7 +22,14 @@ $(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
 demo: venv
 	$(BIN)/csqa demo
 
-test: venv sync-check nbtest pytest docs
+test: venv browser sync-check nbtest pytest docs
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where
+# missing and where apt-get runs as root; elsewhere those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium is not installed: the browser tests will skip"
 
 # nbs/ is the source of truth: cleaning and exporting it must not change anything that git sees.
 sync-check: venv

@@ -337,6 +337,31 @@ def _frame_of(records:list[dict], fmt:Format)->pl.DataFrame:
     if fmt.name == 'simpleqa': schema['topic'] = pl.String
     return pl.DataFrame(records, schema=schema, orient='row' if not records or isinstance(records[0], (list, tuple)) else None)
 
+# %% ../nbs/01_data.ipynb #fce6c696
+# the characters `str.strip()` removes (Python's `str.isspace`; all lie below U+3001), for the same strip in polars
+_PY_WHITESPACE = ''.join(c for c in map(chr, range(0x3001)) if c.isspace())
+# Characters that NFC never changes, alone or next to each other (no combining marks, no singletons such as U+2000,
+# no ideographic tone marks or kana voicing marks): Latin-1 and Latin Extended, most punctuation, CJK symbols, kana, ideographs, full-width forms.
+# A text made only of these is its own NFC in every Unicode version (checked below).
+_NFC_STABLE = r'^[\x00-\u02ff\u2010-\u2027\u2030-\u205e\u3000-\u3029\u3030-\u3098\u309b-\u9fff\uff00-\uffef]*$'
+
+def _hashed_ids(df:pl.DataFrame)->pl.DataFrame:
+    "`df` with missing ids filled exactly as `csqa.schema.question_ids` would, hashed in polars (polars-hash) when installed."
+    try: import polars_hash as plh
+    except ImportError: return df  # `conform` hashes them in Python
+    given = df['id'].cast(pl.String) if 'id' in df.columns else pl.repeat(None, len(df), dtype=pl.String, eager=True)
+    distinct = df['lang'].drop_nulls().unique().to_list()
+    lang = df['lang'].replace_strict(distinct, [normalize_lang(v) for v in distinct], default=None, return_dtype=pl.String)
+    q, a = df['question'], df['answer']
+    # texts with other characters (accents written as combining marks, rarer scripts) keep a null id here and are
+    # hashed by `conform` in Python, with Python's own NFC
+    plain = q.str.contains(_NFC_STABLE) & a.str.contains(_NFC_STABLE) & lang.is_not_null()
+    key = pl.DataFrame({'q': q.str.strip_chars(_PY_WHITESPACE), 'a': a.str.strip_chars(_PY_WHITESPACE), 'l': lang})
+    hashed = key.select(plh.concat_str('q', 'a', 'l', separator='\x1f').chash.sha2_256().str.slice(0, 16)).to_series()
+    need = given.is_null() | (given == '')
+    made = pl.select(pl.when(need & plain).then(hashed).otherwise(given)).to_series()
+    return df.with_columns(made.alias('id'))
+
 # %% ../nbs/01_data.ipynb #0aa0e6a2
 def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
     "The canonical question table for clean rows of `fmt`."
@@ -352,7 +377,7 @@ def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
                     subdomain=c('secondary_category'), prog_lang=lit('others'))
     else: cols = {f: c(f) for f in fmt.fields if f != 'source'}
     src = c('source').fill_null(lit(source)) if fmt.name == 'canonical' else lit(source)
-    return _unique_ids(conform(raw.select(**cols, source=src)))
+    return _unique_ids(conform(_hashed_ids(raw.select(**cols, source=src))))
 
 def _unique_ids(df:pl.DataFrame)->pl.DataFrame:
     "Make ids unique: the n-th repeat (n ≥ 2) of an id gets the suffix `-n`, in file order."
@@ -419,6 +444,18 @@ def _unproved_lines(proof:_Proof, name:str)->tuple[pl.DataFrame, pl.DataFrame, d
     proved = pl.DataFrame({'line': pl.int_range(1, proof.lines + 1, dtype=pl.Int64, eager=True)})
     return proved.filter(~pl.col('line').is_in(proof.unproved)), lines, undecodable
 
+def _decode_proved(lines:pl.DataFrame, fmt:Format, proof:_Proof, progress=False, size:int=0)->tuple[list, pl.DataFrame]:
+    "Decoded frames (format fields + line) of the proved lines, and the lines left for the careful path."
+    proved = ~lines['line'].is_in(proof.unproved)
+    todo = lines.filter(proved)
+    batches = [todo.slice(start, BATCH_ROWS) for start in range(0, len(todo), BATCH_ROWS)]
+    frames, rest = [], [lines.filter(~proved)]
+    with _progress_bar(len(todo), progress, size) as bar, ThreadPoolExecutor(2) as pool:  # polars decodes without the GIL
+        for (ok, bad), batch in zip(pool.map(lambda b: _decode_batches(b, _dtype(fmt)), batches), batches):
+            frames += [d.drop('text') for d in ok]; rest += bad  # a proved line polars cannot decode takes the careful path
+            bar.update(len(batch))
+    return frames, pl.concat(rest).sort('line')
+
 def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
                 validate_only:bool=False, # count proved lines (`_prove_jsonl`, `_valid_line_pattern`) without decoding them
                )->tuple[Format, list, int]:
@@ -427,8 +464,9 @@ def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
         keys = _first_record_keys(_head_lines(path))
         fmt_name = detect_format(keys, name) if keys is not None else 'codesimpleqa'
     fmt, frames, doubtful = FORMATS[fmt_name], [], []
-    proof = _prove_jsonl(path, fmt, progress=progress) if validate_only else None
-    if proof is not None and proof.lines and proof.raw is not None:  # only the unproved lines are read into Python
+    # the compiled proof also speeds up loading: a proved line needs no checks, only decoding (`_decode_proved`)
+    proof = _prove_jsonl(path, fmt, progress=progress)
+    if validate_only and proof is not None and proof.lines and proof.raw is not None:  # only the unproved lines are read into Python
         proved, lines, undecodable = _unproved_lines(proof, name)
         frames.append(proved)
     else:
@@ -436,6 +474,9 @@ def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
         if validate_only and (proved := _proved_lines(lines, fmt, proof)) is not None:
             frames.append(lines.filter(proved).select('line'))
             lines = lines.filter(~proved)
+        elif not validate_only and proof is not None and proof.lines == len(lines):
+            decoded, lines = _decode_proved(lines, fmt, proof, progress, path.stat().st_size)
+            frames += decoded
     proved_rows = sum(len(f) for f in frames)
     records = lines.filter(pl.col('text').str.strip_chars().str.len_bytes() > 0)
     if not len(records) and not undecodable and not proved_rows: raise InvalidInput([Problem(name, None, '-', 'empty file')])

@@ -4,8 +4,10 @@
 Library notebooks (`nbs/*.ipynb`) go through `nbdev_proc_nbs` (API docs, links, hidden cells removed); the originals
 are executed and their outputs copied into the processed pages by cell id. Analysis notebooks (`nbs/analyses/`,
 docs-only) are executed as they are. Every page is rendered with nbconvert into one static HTML file, plotly charts
-included (plotly.js inline, so the site works offline), and `index.html` links them all.
-Where Quarto is installed, `nbdev_docs` remains the other way to build the site.
+included (plotly.js inline, so the site works offline: no page loads anything from another host), with a sidebar
+listing the analyses and the API pages and a search box over every page (`search.js`, a plain script, so search works
+from `file://` too). A notebook that fails to run is named with its failing cell and error, the other pages are
+still built, and the build exits 1. Where Quarto is installed, `nbdev_docs` remains the other way to build the site.
 
     python scripts/build_docs.py                       # the whole site
     python scripts/build_docs.py --only benchmark_composition   # one page (and the index)
@@ -18,12 +20,47 @@ ROOT = Path(__file__).resolve().parents[1]
 DIRECTIVE = re.compile(r'^\s*#\s?\|\s*(.*?)\s*$')
 QUARTO_ATTRS = re.compile(r'(\[[^\]]*\]\([^)]*\))\{[^}]*\}')  # `[source](url){target="_blank"}`: Quarto-only syntax
 REQUIRE_JS = re.compile(r'<script src="[^"]*require(\.min)?\.js"></script>\s*')
+# nbconvert's template loads MathJax from a CDN; the pages must not need the network (their maths stays as TeX source)
+CDN = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*|<link[^>]*\shref="https?://[^"]*\.css"[^>]*>\s*')
 STYLE = """<style>
-nav.site { font: 14px/1.6 system-ui, sans-serif; padding: .6em 1.2em; background: #f4f6f8; border-bottom: 1px solid #dde; }
-nav.site a { margin-right: 1.1em; text-decoration: none; color: #1a5fb4; }
+body { margin: 0; }
+nav.site { position: fixed; top: 0; left: 0; bottom: 0; width: 17em; overflow-y: auto; box-sizing: border-box;
+  font: 14px/1.5 system-ui, sans-serif; padding: 1em; background: #f4f6f8; border-right: 1px solid #dde; z-index: 10; }
+nav.site a { display: block; text-decoration: none; color: #1a5fb4; padding: .1em 0; }
 nav.site a.here { font-weight: 600; color: #111; }
-main.index { max-width: 60em; margin: 1.5em auto; font: 15px/1.6 system-ui, sans-serif; }
+nav.site h4 { margin: 1em 0 .3em; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: #667; }
+nav.site input { width: 100%; box-sizing: border-box; padding: .35em .5em; border: 1px solid #ccd; border-radius: 4px; }
+#csqa-search-results { list-style: none; margin: .4em 0 0; padding: 0; font-size: 13px; }
+#csqa-search-results li { margin: .3em 0; }
+#csqa-search-results small { display: block; color: #556; }
+div.page { margin-left: 17em; padding: 0 1.5em; }
+main.index { max-width: 60em; margin: 1.5em auto; padding: 0 1.5em; font: 15px/1.6 system-ui, sans-serif; }
 </style>"""
+SEARCH_JS = """<script src="search.js"></script><script>
+(function () {
+  const box = document.getElementById('csqa-search'), out = document.getElementById('csqa-search-results');
+  function snippet(text, term) {
+    const i = text.toLowerCase().indexOf(term);
+    return i < 0 ? '' : (i > 40 ? '…' : '') + text.slice(Math.max(0, i - 40), i + 80) + '…';
+  }
+  box.addEventListener('input', function () {
+    const terms = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    out.innerHTML = '';
+    if (!terms.length) return;
+    const hits = (window.CSQA_PAGES || []).map(function (p) {
+      const title = p.title.toLowerCase(), text = p.text.toLowerCase();
+      if (!terms.every(function (t) { return title.includes(t) || text.includes(t); })) return null;
+      return {p: p, score: terms.reduce(function (s, t) { return s + (title.includes(t) ? 10 : 0) + text.split(t).length - 1; }, 0)};
+    }).filter(Boolean).sort(function (a, b) { return b.score - a.score; }).slice(0, 12);
+    if (!hits.length) { out.innerHTML = '<li>no page mentions that</li>'; return; }
+    hits.forEach(function (h) {
+      const li = document.createElement('li'), a = document.createElement('a'), s = document.createElement('small');
+      a.href = h.p.file; a.textContent = h.p.title; s.textContent = snippet(h.p.text, terms[0]);
+      li.appendChild(a); li.appendChild(s); out.appendChild(li);
+    });
+  });
+})();
+</script>"""
 
 
 def settings()->configparser.SectionProxy:
@@ -62,10 +99,16 @@ def apply_directives(nb):
     return nb
 
 
+class NotebookFailed(Exception):
+    "A notebook's cell raised while the site was built; `nb` holds the outputs so far (the error among them)."
+    def __init__(self, nb, err:Exception): super().__init__(str(err)); self.nb, self.err = nb, err
+
+
 def execute(nb, folder:Path, timeout:int):
     "Run every cell of `nb` in a fresh kernel whose working directory is `folder`."
     from nbclient import NotebookClient
-    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(folder)}}).execute()
+    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(folder)}}).execute()
+    except Exception as e: raise NotebookFailed(nb, e) from e
     return nb
 
 
@@ -84,16 +127,23 @@ def page_info(nb, fallback:str)->tuple[str, str]:
 
 
 def nav_bar(pages:list[dict], here:str)->str:
-    "Links to every page of the site."
-    links = [f'<a href="index.html"{" class=here" if here == "index.html" else ""}>Home</a>']
-    links += [f'<a href="{p["file"]}"{" class=here" if p["file"] == here else ""}>{html.escape(p["title"])}</a>'
-              for p in pages if p['file'] != 'index.html']
-    return f'<nav class="site">{"".join(links)}</nav>'
+    "The sidebar: a search box, the home page, then the analyses and the API pages."
+    link = lambda p: f'<a href="{p["file"]}"{" class=here" if p["file"] == here else ""}>{html.escape(p["title"])}</a>'
+    section = lambda kind, name: f'<h4>{name}</h4>' + ''.join(link(p) for p in pages if p['kind'] == kind and p['file'] != 'index.html')
+    home = link({'file': 'index.html', 'title': 'Home'})
+    return (f'<nav class="site"><input id="csqa-search" type="search" placeholder="Search the docs" aria-label="search">'
+            f'<ul id="csqa-search-results"></ul>{home}{section("analysis", "Analyses")}{section("module", "API")}</nav>')
 
 
 def to_html(nb, title:str)->str:
     "A standalone HTML page of `nb` (prompts and hidden inputs left out)."
     from nbconvert import HTMLExporter
+    # Widgets (progress bars, the Explorer) cannot run without a kernel, and their renderer would be fetched from a CDN:
+    # keep each widget output's text form only.
+    nb.metadata.pop('widgets', None)
+    for cell in nb.cells:
+        for out in cell.get('outputs', []):
+            if 'application/vnd.jupyter.widget-view+json' in out.get('data', {}): del out.data['application/vnd.jupyter.widget-view+json']
     exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}})
     # require.js (from a CDN) would capture plotly.js as an AMD module and leave the charts blank.
@@ -101,18 +151,40 @@ def to_html(nb, title:str)->str:
 
 
 def with_nav(page:str, nav:str)->str:
-    "`page` with the site's style and navigation bar at the top of its body."
-    page = page.replace('</head>', STYLE + '</head>', 1)
-    return re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + nav, page, count=1)
+    "`page` with the site's style, its sidebar and search, and its body moved right of the sidebar."
+    page = CDN.sub('', page.replace('</head>', STYLE + '</head>', 1))
+    page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + nav + '<div class="page">', page, count=1)
+    return page.replace('</body>', '<!-- end of page --></div>' + SEARCH_JS + '</body>', 1)
 
 
 def proc_nbs()->Path:
-    "Run `nbdev_proc_nbs` and return its `_proc` folder."
-    exe = shutil.which('nbdev_proc_nbs', path=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}')
-    if not exe: raise SystemExit('nbdev_proc_nbs not found: install the dev requirements (nbdev==2.4.14)')
-    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
-    if r.returncode: raise SystemExit(f'nbdev_proc_nbs failed:\n{r.stdout}\n{r.stderr}')
-    return ROOT/'_proc'
+    "nbdev's processing of the notebooks into `_proc/` (API docs, links), run here rather than as `nbdev_proc_nbs`."
+    # `nbdev_proc_nbs` first makes sure Quarto is there; where it is not, it runs `pip install -e .[dev]` with whatever
+    # pip is on PATH, which installs this checkout into the system Python. The steps after that check are these.
+    import nbdev.doclinks
+    from nbdev.quarto import refresh_quarto_yml
+    from nbdev.serve import proc_nbs as nbdev_proc_nbs
+    cwd = Path.cwd()
+    os.chdir(ROOT)  # nbdev finds settings.ini from the working directory
+    try:
+        refresh_quarto_yml()
+        nbdev.doclinks._build_modidx()
+        return Path(nbdev_proc_nbs(n_workers=min(2, os.cpu_count() or 1)))
+    finally: os.chdir(cwd)
+
+
+def failure(src:Path, nb, err:Exception)->str:
+    "One paragraph saying which notebook failed, in which cell, and with what error."
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    where = ''
+    if isinstance(err, (CellExecutionError, CellTimeoutError)) and nb is not None:
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == 'code' and any(o.get('output_type') == 'error' for o in cell.get('outputs', [])):
+                first = next((l for l in cell.source.splitlines() if l.strip() and not DIRECTIVE.match(l)), '')
+                where = f' cell {i} (`{first.strip()[:80]}`)'
+                break
+    what = f'{err.ename}: {err.evalue}' if getattr(err, 'ename', None) else f'{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ""}'
+    return f'FAILED {src.relative_to(ROOT)}{where}: {what}'
 
 
 def library_page(proc_nb:Path, nbs:Path, timeout:int):
@@ -162,13 +234,32 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600)->list[str]:
             known[file] = {'file': file, 'title': title, 'description': desc, 'kind': kind, 'source': str(src.relative_to(ROOT))}
             print(f'{src.relative_to(ROOT)} → {out.name}/{file} ({time.time()-start:.1f} s)')
         except Exception as e:
-            failed.append(str(src.relative_to(ROOT)))
-            print(f'FAILED {src.relative_to(ROOT)}: {type(e).__name__}: {str(e)[-2000:]}', file=sys.stderr)
+            nb, err = (e.nb, e.err) if isinstance(e, NotebookFailed) else (None, e)
+            failed.append(failure(src, nb, err))
+            print(failed[-1], file=sys.stderr)
     pages = sorted(known.values(), key=lambda p: (p['file'] != 'index.html', p['kind'] != 'module', p['source']))
-    for file, nb, title in built: (out/file).write_text(with_nav(to_html(nb, title), nav_bar(pages, file)))
+    for file, nb, title in built:
+        (out/file).write_text(with_nav(to_html(nb, title), nav_bar(pages, file)))
+        (out/f'{Path(file).stem}.txt').write_text(page_text(nb))
     manifest.write_text(json.dumps(pages, indent=1, ensure_ascii=False))
     write_index(out, pages)
+    write_search(out, pages)
     return failed
+
+
+def page_text(nb)->str:
+    "The words of a page that search looks through: its markdown and its code, without outputs."
+    return '\n'.join(c.source for c in nb.cells if c.cell_type in ('markdown', 'code'))
+
+
+def write_search(out:Path, pages:list[dict]):
+    "`search.js`: every page's title and text as a script the sidebar's search box reads (works from file:// too)."
+    entries = []
+    for p in pages:
+        text = out/f'{Path(p["file"]).stem}.txt'
+        entries.append({'file': p['file'], 'title': p['title'], 'kind': p['kind'],
+                        'text': ' '.join(f'{p["description"]} {text.read_text() if text.exists() else ""}'.split())[:60_000]})
+    (out/'search.js').write_text('window.CSQA_PAGES = ' + json.dumps(entries, ensure_ascii=False).replace('</', '<\\/') + ';\n')
 
 
 def write_index(out:Path, pages:list[dict]):
@@ -180,11 +271,11 @@ def write_index(out:Path, pages:list[dict]):
                f'<h2>Analyses</h2><ul>{items("analysis")}</ul></main>')
     index = out/'index.html'
     home = index.read_text() if index.exists() and any(p['file'] == 'index.html' for p in pages) else None
-    if home and '<!-- pages -->' in home: home = home.split('<!-- pages -->')[0] + '</body></html>'
+    if home: home = re.sub(r'<!-- pages -->.*?<!-- /pages -->', '', home, flags=re.S)
     if not home:
         home = with_nav(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>csqa</title></head><body></body></html>',
                         nav_bar(pages, 'index.html'))
-    index.write_text(home.replace('</body>', f'<!-- pages -->{listing}</body>', 1))
+    index.write_text(home.replace('<!-- end of page -->', f'<!-- pages -->{listing}<!-- /pages --><!-- end of page -->', 1))
 
 
 def main(argv=None)->int:
@@ -195,7 +286,7 @@ def main(argv=None)->int:
     a = p.parse_args(argv)
     out = a.out or ROOT/settings().get('doc_path', '_docs')
     failed = build(out.resolve(), set(a.only) if a.only else None, a.timeout)
-    if failed: print(f'{len(failed)} page(s) failed: {", ".join(failed)}', file=sys.stderr)
+    if failed: print(f'\n{len(failed)} notebook(s) failed to run; their pages were not built:\n' + '\n'.join(failed), file=sys.stderr)
     print(f'site: {out/"index.html"}')
     return 1 if failed else 0
 

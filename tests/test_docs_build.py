@@ -1,4 +1,4 @@
-"The Quarto-free docs build (scripts/build_docs.py): the benchmark-composition page builds, carries its charts and counts, and draws."
+"The Quarto-free docs build (scripts/build_docs.py): the home page and every analysis page build, carry their charts and counts, draw in Chromium with no console error and no request off the machine, and the sidebar and search work."
 import base64, json, os, re, subprocess, sys
 from pathlib import Path
 import numpy as np
@@ -9,14 +9,17 @@ CHROMIUM = Path('/usr/bin/chromium')
 _sites = {}
 
 
+ANALYSES = sorted(p.stem for p in (ROOT/'nbs'/'analyses').glob('*.ipynb') if not p.name.startswith(('_', '.')))
+
+
 @pytest.fixture
 def site(codesimpleqa_path, tmp_path_factory)->Path:
-    "The docs folder with the benchmark-composition page built from the real file (built once per session)."
+    "The docs folder with the home page and every analysis page built from the real file (built once per session)."
     if 'out' not in _sites:
         out = tmp_path_factory.mktemp('docs')
         env = {**os.environ, 'CSQA_CODESIMPLEQA': str(codesimpleqa_path)}
-        r = subprocess.run([sys.executable, str(ROOT/'scripts'/'build_docs.py'), '--only', 'benchmark_composition',
-                            '--out', str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        r = subprocess.run([sys.executable, str(ROOT/'scripts'/'build_docs.py'), '--only', 'index', *ANALYSES,
+                            '--out', str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, r.stdout + r.stderr
         _sites['out'] = out
     return _sites['out']
@@ -78,3 +81,64 @@ def test_charts_draw_in_chromium(site, tmp_path):
         finally: browser.close()
     assert len(drawn) == 4 and min(drawn) > 10, drawn
     assert (tmp_path/'benchmark_composition.png').stat().st_size > 100_000
+
+
+def test_sidebar_and_search_index(site):
+    pages = json.loads((site/'pages.json').read_text())
+    analyses = [p for p in pages if p['kind'] == 'analysis']
+    assert sorted(p['file'] for p in analyses) == sorted(f'{a}.html' for a in ANALYSES)
+    for page in ['index.html', *(p['file'] for p in analyses)]:
+        text = (site/page).read_text()
+        nav = re.search(r'<nav class="site">(.*?)</nav>', text, re.S).group(1)
+        assert 'id="csqa-search"' in nav and all(f'href="{p["file"]}"' in nav for p in analyses), page
+        assert not re.search(r'<(script|link)[^>]*(src|href)="https?://', text), f'{page} loads something from the network'
+    search = (site/'search.js').read_text()
+    assert search.startswith('window.CSQA_PAGES = ') and 'McNemar' in search
+
+
+def test_power_page_numbers(site):
+    page = (site/'statistical_power.html').read_text()
+    assert 'Traceback' not in page and 'minimum detectable difference' in page.lower()
+    figs = plotly_figures(page)
+    assert [[t['type'] for t in f['data']][0] for f in figs] == ['scatter', 'heatmap']
+    assert len(array(figs[0]['data'][0]['x'])) + len(array(figs[0]['data'][1]['x'])) == 42  # 21 domains × 2 languages
+    assert sum(array(figs[0]['data'][0]['x'])) + sum(array(figs[0]['data'][1]['x'])) == 1498
+
+
+def test_error_analysis_page(site):
+    page = (site/'error_analysis.html').read_text()
+    assert 'Traceback' not in page and 'simulated' in page
+    kinds = [[t['type'] for t in f['data']] for f in plotly_figures(page)]
+    assert ['bar'] * 5 in kinds and ['heatmap', 'scatter'] in kinds and ['heatmap'] in kinds and ['scatter'] in kinds
+
+
+def test_every_page_draws_in_chromium(site, tmp_path):
+    "Home and analysis pages in headless Chromium: every plotly chart drew an SVG, no console error, nothing fetched off the machine."
+    if not CHROMIUM.exists(): pytest.skip(f'no Chromium at {CHROMIUM}')
+    sync_api = pytest.importorskip('playwright.sync_api')
+    artifacts = Path(os.environ.get('CSQA_TEST_ARTIFACTS', tmp_path))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox'])
+        try:
+            for name in ['index', *ANALYSES]:
+                tab, errors, remote = browser.new_page(viewport={'width': 1280, 'height': 900}), [], []
+                tab.on('console', lambda m: errors.append(m.text) if m.type == 'error' else None)
+                tab.on('pageerror', lambda e: errors.append(str(e)))
+                tab.route('**/*', lambda route: route.continue_() if route.request.url.startswith('file:')
+                          else (remote.append(route.request.url), route.abort()))
+                tab.goto((site/f'{name}.html').as_uri())
+                charts = tab.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+                if name != 'index': assert charts >= 1, name
+                tab.wait_for_function(f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {charts}", timeout=30_000)
+                drawn = tab.evaluate("""[...document.querySelectorAll('.plotly-graph-div')].map(d =>
+                    [...d.querySelectorAll('svg.main-svg')].reduce((n, s) => n + s.querySelectorAll('path, rect, text').length, 0))""")
+                tab.screenshot(path=str(artifacts/f'docs-{name}.png'))
+                assert len(drawn) == charts and all(n > 0 for n in drawn), (name, drawn)
+                assert not errors, (name, errors)
+                assert not remote, (name, remote)
+                tab.fill('#csqa-search', 'mcnemar power')
+                hits = tab.eval_on_selector_all('#csqa-search-results a', 'as => as.map(a => a.getAttribute("href"))')
+                assert 'statistical_power.html' in hits, (name, hits)
+                tab.close()
+        finally: browser.close()
