@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 import yaml
 from aiohttp import web
+from conftest import serve_chat
 from conftest import run_csqa
 
 FILLER = ('This page explains a small part of the language with an example and a short discussion of when to use it. '
@@ -32,18 +33,7 @@ def fake_llm():
                 for f in facts]}, ensure_ascii=False) + '\n```'
         return web.json_response({'choices': [{'index': 0, 'message': {'role': 'assistant', 'content': reply}, 'finish_reason': 'stop'}],
                                   'usage': {'prompt_tokens': 10, 'completion_tokens': 10}})
-    loop, ready = asyncio.new_event_loop(), threading.Event()
-    async def start():
-        app = web.Application(); app.router.add_post('/v1/chat/completions', chat)
-        state['runner'] = runner = web.AppRunner(app); await runner.setup()
-        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()
-        state['url'] = f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1'
-    def serve():
-        asyncio.set_event_loop(loop); loop.run_until_complete(start()); ready.set(); loop.run_forever()
-    threading.Thread(target=serve, daemon=True).start(); ready.wait(10)
-    yield state
-    asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
+    yield from serve_chat(chat, state)
 
 def make_documents(root:Path, bench_q:str, bench_a:str)->list[dict]:
     "A small corpus: official Markdown and HTML pages, a blog copy of one fact, Q&A records (one planting a benchmark item), Chinese, junk."
