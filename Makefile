@@ -22,7 +22,9 @@ $(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
 demo: venv
 	$(BIN)/csqa demo
 
-test: venv browser sync-check nbtest pytest docs
+# The docs build comes before pytest, whose docs tests then check the site it built instead of building it again.
+test: venv browser sync-check nbtest docs
+	CSQA_DOCS_SITE=$(CURDIR)/_docs $(MAKE) --no-print-directory pytest
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where
 # missing and where apt-get runs as root; elsewhere those tests skip and say why.

@@ -11,11 +11,12 @@ from typing import NamedTuple
 from importlib import resources
 from pathlib import Path
 import polars as pl
-from .schema import (QUESTION_SCHEMA, InvalidInput, Problem, UsageError, conform, normalize_lang, read_parquet)
+from .schema import (QUESTION_SCHEMA, InvalidInput, Problem, UsageError, atomic_path, conform, normalize_lang,
+                         read_parquet)
 
 # %% auto #0
 __all__ = ['FORMATS', 'FORMAT_NAMES', 'BATCH_ROWS', 'LARGE_BYTES', 'LARGE_ROWS', 'Format', 'record_problems', 'LoadResult',
-           'detect_format', 'sample_path', 'write_quarantine', 'read_questions', 'load_questions']
+           'detect_format', 'sample_path', 'write_quarantine', 'read_questions', 'load_questions', 'write_questions']
 
 # %% ../nbs/01_data.ipynb #ed8feebc
 @dataclass(frozen=True)
@@ -397,7 +398,7 @@ def detect_format(keys, # the first record's keys (or a table's columns)
     if 'primary_category' in keys: return 'chinese-simpleqa'
     if {'problem', 'metadata'} <= keys: return 'simpleqa'
     if 'lang' in keys: return 'canonical'
-    raise UsageError(f'cannot tell the format of {where} from its fields {sorted(keys)}; name it with --format')
+    raise UsageError(f'cannot tell the format of {where} from its fields {sorted(keys)}; name the format: {", ".join(FORMATS)}')
 
 def _head_lines(path:Path, n:int=1000)->list[str]:
     "The first `n` lines of a file, as `_decode_lines` gives them."
@@ -411,8 +412,9 @@ def _first_record_keys(texts)->list|None:
             if isinstance(rec, dict): return list(rec)
     return None
 
-# %% ../nbs/01_data.ipynb #0be1c6f8
+# %% ../nbs/01_data.ipynb #41634b13
 BATCH_ROWS = 50_000
+
 LARGE_BYTES, LARGE_ROWS = 50_000_000, 200_000  # above either, a progress bar is shown (progress='auto')
 
 def _progress_bar(total:int, progress, size:int=0):
@@ -431,6 +433,7 @@ def _check_batch(batch:pl.DataFrame, fmt:Format)->tuple[list, list]:
         doubtful.append(d.filter(~ok).select('line', 'text'))
     return clean, doubtful
 
+# %% ../nbs/01_data.ipynb #4360410f
 def _proved_lines(lines:pl.DataFrame, fmt:Format, proof:_Proof|None)->pl.Series|None:
     "Which of `lines` are proved valid: by the compiled proof when it judged the file, else by `_valid_line_pattern`."
     if proof is not None and proof.lines == len(lines): return ~lines['line'].is_in(proof.unproved)
@@ -456,6 +459,7 @@ def _decode_proved(lines:pl.DataFrame, fmt:Format, proof:_Proof, progress=False,
             bar.update(len(batch))
     return frames, pl.concat(rest).sort('line')
 
+# %% ../nbs/01_data.ipynb #6c2a6808
 def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
                 validate_only:bool=False, # count proved lines (`_prove_jsonl`, `_valid_line_pattern`) without decoding them
                )->tuple[Format, list, int]:
@@ -493,6 +497,7 @@ def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
             checked.check(name, line, rec, text, fmt, [bad] if bad else None)
     return fmt, frames, proved_rows + len(records) + len(undecodable)
 
+# %% ../nbs/01_data.ipynb #49045c38
 def _read_json_array(path:Path, name:str, fmt_name:str, checked:_Checked)->tuple[Format, list, int]:
     "Rows of a file holding one JSON array of records."
     lines, undecodable = _decode_lines(path.read_bytes(), name)
@@ -527,6 +532,7 @@ def _starts_with_array(path:Path)->bool:
     with path.open('rb') as f: head = f.read(4096).removeprefix(_BOM).lstrip()
     return head[:1] == b'['
 
+# %% ../nbs/01_data.ipynb #c5ff0661
 def _csv_record(header:list, row:list, fmt:Format)->tuple[dict, list]:
     "A CSV row as a record (empty optional cells → null; canonical aliases from JSON), and its shape problems."
     if len(row) != len(header): return {}, [('-', f'expected {len(header)} fields, got {len(row)}')]
@@ -557,6 +563,7 @@ def _read_csv(path:Path, name:str, fmt_name:str, checked:_Checked)->tuple[Format
     if not rows and not undecodable: raise InvalidInput([Problem(name, None, '-', 'empty file')])
     return fmt, [], rows
 
+# %% ../nbs/01_data.ipynb #664df5a1
 def _read_table(df:pl.DataFrame, name:str, fmt_name:str, checked:_Checked,
                 validate_only:bool=False, # a clean table is only counted, not reshaped
                )->tuple[Format, list, int]:
@@ -575,7 +582,7 @@ def _read_table(df:pl.DataFrame, name:str, fmt_name:str, checked:_Checked,
         checked.check(name, line, row, json.dumps(row, ensure_ascii=False, default=str), fmt)
     return fmt, [clean], len(df)
 
-# %% ../nbs/01_data.ipynb #8aa2cced
+# %% ../nbs/01_data.ipynb #98d69003
 def sample_path()->Path:
     "The bundled sample (canonical JSONL) shipped inside the package."
     return Path(str(resources.files('csqa') / 'data' / 'sample.jsonl'))
@@ -587,9 +594,12 @@ def _resolve(src)->tuple[object, str]:
     if isinstance(src, str) and src == 'sample': path = sample_path()
     elif isinstance(src, (str, Path)): path = Path(src)
     else: raise UsageError(f'cannot load questions from a {type(src).__name__}: give a path, "sample", a polars DataFrame or a datasets.Dataset')
-    if not path.is_file(): raise UsageError(f'no such file: {path}')
+    if not path.exists(): raise UsageError(f'no such file: {path}')
+    if path.is_dir(): raise UsageError(f'{path} is a folder, not a data file')
+    if not path.is_file(): raise UsageError(f'{path} is not a regular file')
     return path, str(src) if src != 'sample' else str(path)
 
+# %% ../nbs/01_data.ipynb #ccf7b97f
 def write_quarantine(quarantined:list, # rejected rows, as in `LoadResult.quarantined`
                      path,            # the JSONL file to write
                     )->Path:
@@ -600,6 +610,7 @@ def write_quarantine(quarantined:list, # rejected rows, as in `LoadResult.quaran
         for q in quarantined: f.write(json.dumps(q, ensure_ascii=False) + '\n')
     return path
 
+# %% ../nbs/01_data.ipynb #92826d24
 def read_questions(src,                # a path, 'sample', a polars DataFrame or a `datasets.Dataset`
                    format:str='auto',  # one of `FORMAT_NAMES`
                    lenient:bool=False, # load the clean rows and quarantine the rest, instead of raising
@@ -631,6 +642,7 @@ def read_questions(src,                # a path, 'sample', a polars DataFrame or
         out = _canonical(raw, fmt, source)
     return LoadResult(out, problems, quarantined, rows, loaded, fmt.name, name)
 
+# %% ../nbs/01_data.ipynb #6a7fbc6f
 def load_questions(src,                # a path, 'sample', a polars DataFrame or a `datasets.Dataset`
                    format:str='auto',  # 'auto', 'codesimpleqa', 'simpleqa', 'chinese-simpleqa' or 'canonical'
                    lenient:bool=False, # load the clean rows and quarantine the rest, instead of raising
@@ -643,3 +655,18 @@ def load_questions(src,                # a path, 'sample', a polars DataFrame or
         where = f'; written to {quarantine}' if quarantine is not None else ''
         warnings.warn(f'{res.path}: {res.rows_quarantined} of {res.rows_read} row(s) quarantined{where}', stacklevel=2)
     return res.table
+
+# %% ../nbs/01_data.ipynb #bebb6100
+def write_questions(df:pl.DataFrame, # a canonical question table
+                    out,              # the file to write: .parquet, .jsonl or .csv
+                   )->Path:
+    "Write a question table (atomically); CSV keeps `aliases` as a JSON list."
+    out = Path(out)
+    ext = out.suffix.lower()
+    if ext not in ('.parquet', '.jsonl', '.csv'): raise UsageError(f'cannot write {out}: use .parquet, .jsonl or .csv')
+    with atomic_path(out) as tmp:
+        if ext == '.parquet': df.write_parquet(tmp)
+        elif ext == '.jsonl': df.write_ndjson(tmp)
+        else: df.with_columns(pl.col('aliases').map_elements(lambda a: json.dumps(list(a), ensure_ascii=False),
+                                                             return_dtype=pl.String)).write_csv(tmp)
+    return out

@@ -68,3 +68,23 @@ def run_csqa(*args, env=None, timeout=300)->subprocess.CompletedProcess:
     full_env = {**os.environ, 'PYTHONPATH': str(repo), **(env or {})}
     return subprocess.run([sys.executable, '-c', 'import sys; from csqa.cli import main; sys.exit(main())', *map(str, args)],
                           capture_output=True, text=True, env=full_env, timeout=timeout, cwd=repo)
+
+def serve_chat(chat, # an aiohttp handler for POST /v1/chat/completions
+               state:dict, # the test's state; gets `url` (the base URL) while the server runs
+              ):
+    "Serve `chat` as a chat-completions endpoint on 127.0.0.1 in a thread, for as long as the generator is open."
+    import asyncio, threading
+    from aiohttp import web
+    loop, ready = asyncio.new_event_loop(), threading.Event()
+    async def start():
+        app = web.Application(); app.router.add_post('/v1/chat/completions', chat)
+        state['runner'] = runner = web.AppRunner(app); await runner.setup()
+        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()
+        state['url'] = f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1'
+    def serve():
+        asyncio.set_event_loop(loop); loop.run_until_complete(start()); ready.set(); loop.run_forever()
+    threading.Thread(target=serve, daemon=True).start(); ready.wait(10)
+    try: yield state
+    finally:
+        asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)

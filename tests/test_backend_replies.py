@@ -3,6 +3,7 @@
 import asyncio, threading
 import pytest
 from aiohttp import web
+from conftest import serve_chat
 from csqa.backends import GenParams, make_backend
 from csqa.schema import strip_reasoning
 
@@ -26,18 +27,7 @@ def stub():
         message = {'role': 'assistant', **REPLIES[body['messages'][-1]['content']]}
         return web.json_response({'choices': [{'index': 0, 'message': message, 'finish_reason': 'stop'}],
                                   'usage': {'prompt_tokens': 3, 'completion_tokens': 2}})
-    loop, ready = asyncio.new_event_loop(), threading.Event()
-    async def start():
-        app = web.Application(); app.router.add_post('/v1/chat/completions', chat)
-        state['runner'] = runner = web.AppRunner(app); await runner.setup()
-        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()
-        state['url'] = f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1'
-    def serve():
-        asyncio.set_event_loop(loop); loop.run_until_complete(start()); ready.set(); loop.run_forever()
-    threading.Thread(target=serve, daemon=True).start(); ready.wait(10)
-    yield state
-    asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
+    yield from serve_chat(chat, state)
 
 def _ask(stub, *names):
     b = make_backend('openai', 'stub', stub['url'], max_retries=3, retry_base_s=0.01)

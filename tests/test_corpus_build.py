@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 import yaml
 from aiohttp import web
+from conftest import serve_chat
 from conftest import run_csqa
 
 FILLER = ('This page explains a small part of the language with an example and a short discussion of when to use it. '
@@ -32,18 +33,7 @@ def fake_llm():
                 for f in facts]}, ensure_ascii=False) + '\n```'
         return web.json_response({'choices': [{'index': 0, 'message': {'role': 'assistant', 'content': reply}, 'finish_reason': 'stop'}],
                                   'usage': {'prompt_tokens': 10, 'completion_tokens': 10}})
-    loop, ready = asyncio.new_event_loop(), threading.Event()
-    async def start():
-        app = web.Application(); app.router.add_post('/v1/chat/completions', chat)
-        state['runner'] = runner = web.AppRunner(app); await runner.setup()
-        site = web.TCPSite(runner, '127.0.0.1', 0); await site.start()
-        state['url'] = f'http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1'
-    def serve():
-        asyncio.set_event_loop(loop); loop.run_until_complete(start()); ready.set(); loop.run_forever()
-    threading.Thread(target=serve, daemon=True).start(); ready.wait(10)
-    yield state
-    asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
+    yield from serve_chat(chat, state)
 
 def make_documents(root:Path, bench_q:str, bench_a:str)->list[dict]:
     "A small corpus: official Markdown and HTML pages, a blog copy of one fact, Q&A records (one planting a benchmark item), Chinese, junk."
@@ -109,6 +99,16 @@ def test_build_with_a_scripted_generator_makes_the_datasets(tmp_path, fake_llm, 
     posts = fake_llm['posts']
     r2 = run_csqa('corpus', 'build', '--config', cfg, '--json')   # everything done: no call at all
     assert r2.returncode == 0 and json.loads(r2.stdout) == stats and fake_llm['posts'] == posts
+    # `csqa train sft` takes the question table, with its contamination check against the benchmark switched on
+    train = yaml.safe_load((Path(__file__).parents[1]/'configs'/'sft-tiny.yaml').read_text())
+    train.pop('evaluation', None)
+    train.update(data=str(out/'questions.parquet'), benchmark=[str(codesimpleqa_path)])
+    train['trainer'].update(output_dir=str(tmp_path/'sft'), max_steps=2, save_steps=2, logging_steps=1)
+    (tmp_path/'sft.yaml').write_text(yaml.safe_dump(train))
+    r3 = run_csqa('train', 'sft', '--config', tmp_path/'sft.yaml', env={'HF_HUB_OFFLINE': '1', 'CSQA_HOME': str(tmp_path/'home'),
+                                                                      'HF_HOME': str(tmp_path/'hf'), 'OMP_NUM_THREADS': '1'})
+    assert r3.returncode == 0, r3.stderr[-2000:]
+    assert '2 steps' in r3.stdout + r3.stderr
 
 def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'c.yaml').write_text('sources: [x]\nout: o\nbackend: {kind: openai, model: m}\nshard_dcos: 3\n')

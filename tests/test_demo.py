@@ -10,34 +10,40 @@ def csqa(*args, cwd, env):
 def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
     env = {**os.environ, 'CSQA_HOME': str(tmp_path/'home'), 'CSQA_CACHE': str(tmp_path/'cache.sqlite'),
            'HF_HOME': str(tmp_path/'hf'), 'HF_HUB_OFFLINE': '1'}
-    t0 = time.perf_counter()
     first = csqa('demo', cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
-    run = tmp_path/'runs/demo'
-    assert sorted(p.name for p in run.iterdir() if not p.name.startswith('.')) == ['answers.parquet', 'grades.parquet', 'manifest.json',
-                                                     'report.html', 'scores.json']
-    answers, grades = pl.read_parquet(run/'answers.parquet'), pl.read_parquet(run/'grades.parquet')
+    demo = tmp_path/'runs/demo'
+    assert sorted(p.name for p in demo.iterdir()) == ['after', 'before', 'report.html', 'train']
+    for run in (demo/'before', demo/'after'):
+        assert sorted(p.name for p in run.iterdir() if not p.name.startswith('.')) == ['answers.parquet', 'grades.parquet',
+                                                                                       'manifest.json', 'scores.json']
+    answers, grades = pl.read_parquet(demo/'before/answers.parquet'), pl.read_parquet(demo/'before/grades.parquet')
     assert len(answers) == len(grades) == 386 and answers['error'].null_count() == 386
     # the run's tables are plain Parquet: pandas and Hugging Face `datasets` read them too, with the same rows
     import pandas as pd, datasets
     for name, table in (('answers', answers), ('grades', grades)):
-        frame = pd.read_parquet(run/f'{name}.parquet')
+        frame = pd.read_parquet(demo/f'before/{name}.parquet')
         assert list(frame.columns) == table.columns and frame['id'].tolist() == table['id'].to_list()
-        ds = datasets.Dataset.from_parquet(str(run/f'{name}.parquet'), cache_dir=str(tmp_path/'hf-datasets'))
+        ds = datasets.Dataset.from_parquet(str(demo/f'before/{name}.parquet'), cache_dir=str(tmp_path/'hf-datasets'))
         assert ds.column_names == table.columns and ds['id'] == table['id'].to_list()
-    scores = json.loads((run/'scores.json').read_text())
-    overall = next(r for r in scores['rows'] if r['slice'] == 'overall')
-    assert overall['n'] == 386
+    scores = json.loads((demo/'before/scores.json').read_text())
+    assert next(r for r in scores['rows'] if r['slice'] == 'overall')['n'] == 386
     assert {r['lang'] for r in scores['rows'] if r['slice'] == 'lang'} == {'en', 'zh'}
-    for line in ('| overall', '| lang'): assert line in first.stdout
-    html = (run/'report.html').read_text()
-    assert 'Plotly.newPlot' in html and '<script src="http' not in html
-    # Same model, another run folder: every answer comes from the cache.
-    second = csqa('demo', '--out', 'runs/again', cwd=tmp_path, env=env)
+    for line in ('| overall', '| lang', '== before training', '== after training', 'What changed'): assert line in first.stdout
+    # the trained questions are learned: far more of them are correct after training than before, by a paired test
+    trained = set(pl.read_parquet(demo/'train/trained_questions.parquet')['id'])
+    after = pl.read_parquet(demo/'after/grades.parquet')
+    right = lambda g, ids: g.filter(pl.col('id').is_in(list(ids)) & (pl.col('verdict') == 'CORRECT')).height
+    assert right(after, trained) >= 0.5 * len(trained) > right(grades, trained)
+    html = (demo/'report.html').read_text()
+    assert 'Plotly.newPlot' in html and '<script src="http' not in html and 'after' in html
+    # Same model, another folder, evaluation only: every answer comes from the cache.
+    second = csqa('demo', '--out', 'runs/again', '--no-train', cwd=tmp_path, env=env)
     assert second.returncode == 0, second.stderr[-3000:]
-    manifest = json.loads((tmp_path/'runs/again/manifest.json').read_text())
+    manifest = json.loads((tmp_path/'runs/again/before/manifest.json').read_text())
     assert manifest['cache']['hits'] == 386 and manifest['cache']['misses'] == 0
-    assert pl.read_parquet(tmp_path/'runs/again/answers.parquet')['response'].to_list() == answers['response'].to_list()
+    assert pl.read_parquet(tmp_path/'runs/again/before/answers.parquet')['response'].to_list() == answers['response'].to_list()
+    assert not (tmp_path/'runs/again/after').exists()
 
 def test_eval_against_a_real_server_with_the_cascade_judge(openai_server, tmp_path):
     "`csqa eval` answers through an OpenAI-compatible server and grades with rules + an LLM judge on that server."

@@ -53,3 +53,28 @@ def test_grpo_resume_samples_the_same_completions_for_the_same_prompts(tmp_path)
     resumed = train_grpo(cfg(4), tmp_path/'b', resume=True, callbacks=[steps])
     assert steps.taken == [3, 4]  # it continued at step 3, and did not train steps 1-2 again
     assert resumed.global_step == 4 and trace(resumed) == straight
+
+def test_grpo_continues_a_qlora_adapter_on_its_4bit_base(tmp_path):
+    "SFT with QLoRA, then GRPO that continues the same adapter on the base loaded again in 4 bits (the recipe's chain)."
+    import bitsandbytes as bnb
+    from csqa.data import load_questions
+    from csqa.train.plan import plan_run
+    from csqa.train.sft import train_sft
+    from csqa.train.grpo import grpo_trainer
+    from csqa.train.sft import run_trainer
+    data = tmp_path/'eight.parquet'
+    load_questions('sample').head(8).write_parquet(data)
+    sft = config('sft', str(data), max_steps=3, per_device_train_batch_size=8)
+    sft.quantization = {'load_in_4bit': True}
+    train_sft(sft, tmp_path/'sft')
+    grpo = config('grpo', str(data), str(tmp_path/'sft'), max_steps=2, per_device_train_batch_size=8, num_generations=4,
+                  max_completion_length=8)
+    grpo.quantization = {'load_in_4bit': True}
+    plan = plan_run(grpo, 'grpo', tmp_path/'grpo')
+    assert plan.adapter and plan.lora is None  # the SFT adapter is trained on, not a new one
+    trainer = grpo_trainer(plan)
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in trainer.model.modules())
+    trainable = {n for n, p in trainer.model.named_parameters() if p.requires_grad}
+    assert trainable and all('lora_' in n for n in trainable)
+    res = run_trainer(plan, trainer)
+    assert res.global_step == 2 and (tmp_path/'grpo'/'adapter_model.safetensors').exists()

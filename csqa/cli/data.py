@@ -9,7 +9,7 @@ from pathlib import Path
 from ..schema import InvalidInput, UsageError
 
 # %% auto #0
-__all__ = ['validate_cmd', 'stats_cmd', 'audit_cmd', 'write_questions', 'convert_cmd', 'add_commands']
+__all__ = ['validate_cmd', 'stats_cmd', 'audit_cmd', 'convert_cmd', 'add_commands']
 
 # %% ../../nbs/91_cli_data.ipynb #7f3abdeb
 def _common(p:argparse.ArgumentParser):
@@ -74,24 +74,9 @@ def audit_cmd(args)->int:
                 print(f'\n{name}:\n{getattr(a, name)}')
     return 0
 
-def write_questions(df, # a canonical question table
-                    out, # the file to write: .parquet, .jsonl or .csv
-                   )->Path:
-    "Write a question table; CSV keeps `aliases` as a JSON list."
-    import polars as pl
-    out = Path(out)
-    ext = out.suffix.lower()
-    if ext not in ('.parquet', '.jsonl', '.csv'): raise UsageError(f'cannot write {out}: use .parquet, .jsonl or .csv')
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if ext == '.parquet': df.write_parquet(out)
-    elif ext == '.jsonl': df.write_ndjson(out)
-    else:
-        df.with_columns(pl.col('aliases').map_elements(lambda a: json.dumps(list(a), ensure_ascii=False),
-                                                       return_dtype=pl.String)).write_csv(out)
-    return out
-
 def convert_cmd(args)->int:
     "Convert a file into a canonical table file."
+    from csqa.data import write_questions
     df = _load(args)
     out = write_questions(df, args.out)
     print(f'{args.path}: {len(df)} rows written to {out}', file=sys.stderr)
