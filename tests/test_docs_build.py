@@ -110,7 +110,7 @@ def test_power_page_numbers(site):
 
 def test_error_analysis_page(site):
     page = (site/'error_analysis.html').read_text()
-    assert 'Traceback' not in page and 'simulated' in page
+    assert 'Traceback' not in page and 'answers improved and' in page
     kinds = [[t['type'] for t in f['data']] for f in plotly_figures(page)]
     assert ['bar'] * 5 in kinds and ['heatmap', 'scatter'] in kinds and ['heatmap'] in kinds and ['scatter'] in kinds
 
