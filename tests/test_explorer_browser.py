@@ -49,9 +49,10 @@ def lab(tmp_path):
 def test_filter_change_in_jupyterlab_redraws_the_bars(tiny_model_dir, tmp_path_factory, request):
     if not CHROMIUM.exists(): pytest.skip(f'no Chromium at {CHROMIUM} (apt-get install chromium)')
     sync_api = pytest.importorskip('playwright.sync_api', reason='playwright is not installed')
-    run_dir = tmp_path_factory.mktemp('demo')/'run'
-    r = run_csqa('demo', '--out', run_dir, '--model-dir', tiny_model_dir, '--limit', '24', '--no-cache', env={'HF_HUB_OFFLINE': '1'})
+    demo = tmp_path_factory.mktemp('demo')/'demo'
+    r = run_csqa('demo', '--out', demo, '--model-dir', tiny_model_dir, '--limit', '24', '--no-cache', '--no-train', env={'HF_HUB_OFFLINE': '1'})
     assert r.returncode == 0, r.stderr[-2000:]
+    run_dir = demo/'before'  # the demo's run folder
     url, token, folder = request.getfixturevalue('lab')
     (folder/'explorer.ipynb').write_text(json.dumps(notebook(run_dir)))
     artifacts = Path(os.environ.get('CSQA_TEST_ARTIFACTS', folder))

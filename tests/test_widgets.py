@@ -189,9 +189,9 @@ def test_only_aggregates_reach_the_figures(runs):
 def demo_run(tiny_model_dir, tmp_path_factory)->Path:
     "A real run folder written by `csqa demo` (tiny local model, rules grader)."
     from csqa.cli import main
-    out = tmp_path_factory.mktemp('demo')/'run'
-    assert main(['demo', '--out', str(out), '--model-dir', str(tiny_model_dir), '--limit', '30', '--no-cache']) == 0
-    return out
+    out = tmp_path_factory.mktemp('demo')/'demo'
+    assert main(['demo', '--out', str(out), '--model-dir', str(tiny_model_dir), '--limit', '30', '--no-cache', '--no-train']) == 0
+    return out/'before'  # the demo's run folder (with training it adds train/ and after/)
 
 
 def test_a_demo_run_folder_a_run_and_a_run_like_object(demo_run, runs):
