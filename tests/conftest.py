@@ -36,6 +36,24 @@ def tiny_model_dir(tmp_path_factory)->Path:
     from csqa.tiny import build_tiny_model
     return build_tiny_model(tmp_path_factory.mktemp('tiny')/'model')
 
+def wait_until_up(url:str, proc, log_path:Path, seconds:float, what:str):
+    "Poll `url` until it answers 200; fail the test with the end of the server's log if it dies or takes too long."
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200: return
+        except OSError: pass
+        if proc.poll() is not None or time.time() > deadline:
+            pytest.fail(f'{what} did not start: {Path(log_path).read_text()[-2000:]}')
+        time.sleep(0.5)
+
+def stop_process(proc, seconds:float):
+    "Stop a server we started, by its own PID: SIGTERM, then SIGKILL after `seconds`."
+    os.kill(proc.pid, signal.SIGTERM)
+    try: proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired: os.kill(proc.pid, signal.SIGKILL); proc.wait()
+
 @pytest.fixture(scope='session')
 def openai_server(tiny_model_dir, tmp_path_factory):
     "`transformers serve` on loopback serving the tiny model: base_url, model (the directory path) and pid."
@@ -46,20 +64,10 @@ def openai_server(tiny_model_dir, tmp_path_factory):
     proc = subprocess.Popen([str(exe), 'serve', str(tiny_model_dir), '--host', '127.0.0.1', '--port', str(port),
                              '--device', 'cpu'], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f'http://127.0.0.1:{port}/health', timeout=2) as r:
-                    if r.status == 200: break
-            except OSError: pass
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail(f'transformers serve did not start: {(home/"serve.log").read_text()[-2000:]}')
-            time.sleep(0.5)
+        wait_until_up(f'http://127.0.0.1:{port}/health', proc, home/'serve.log', 90, 'transformers serve')
         yield SimpleNamespace(base_url=f'http://127.0.0.1:{port}/v1', model=str(tiny_model_dir), pid=proc.pid)
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=15)
-        except subprocess.TimeoutExpired: os.kill(proc.pid, signal.SIGKILL); proc.wait()
+        stop_process(proc, 15)
         log.close()
 
 def run_csqa(*args, env=None, timeout=300)->subprocess.CompletedProcess:

@@ -1,8 +1,8 @@
 "The Explorer in a real JupyterLab driven by Chromium: a notebook builds it over a demo run, a filter is changed through the page, and the plot's data must change (a screenshot is kept)."
-import json, os, signal, subprocess, sys, time, urllib.request
+import json, os, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import free_port, run_csqa
+from conftest import free_port, run_csqa, stop_process, wait_until_up
 
 ROOT = Path(__file__).parents[1]
 CHROMIUM = Path('/usr/bin/chromium')
@@ -30,19 +30,10 @@ def lab(tmp_path):
                              '--LabApp.expose_app_in_browser=True', f'--LabApp.workspaces_dir={tmp_path/"ws"}',
                              f'--ServerApp.root_dir={tmp_path}'], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f'http://127.0.0.1:{port}/api/status?token={token}', timeout=2) as r:
-                    if r.status == 200: break
-            except OSError: pass
-            if proc.poll() is not None or time.time() > deadline: pytest.fail(f'JupyterLab did not start: {(tmp_path/"lab.log").read_text()[-2000:]}')
-            time.sleep(0.5)
+        wait_until_up(f'http://127.0.0.1:{port}/api/status?token={token}', proc, tmp_path/'lab.log', 60, 'JupyterLab')
         yield f'http://127.0.0.1:{port}', token, tmp_path
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try: proc.wait(timeout=20)
-        except subprocess.TimeoutExpired: os.kill(proc.pid, signal.SIGKILL); proc.wait()
+        stop_process(proc, 20)
         log.close()
 
 
