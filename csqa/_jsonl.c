@@ -64,6 +64,12 @@ static inline int is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Byte tests on eight bytes at once (the classic bit tricks): nonzero when some byte of v is below n (n <= 128, for
+   bytes below 0x80), or equals b. */
+#define ONES 0x0101010101010101ULL
+static inline uint64_t has_byte_below(uint64_t v, unsigned n) { return (v - ONES * n) & ~v & ONES * 0x80; }
+static inline uint64_t has_byte(uint64_t v, unsigned char b) { return has_byte_below(v ^ (ONES * b), 1); }
+
 /* What scanning a string found besides its end. */
 typedef struct { int nonblank, escaped, plain; } str_info;
 
@@ -75,6 +81,16 @@ static cursor scan_string(cursor p, cursor e, str_info *info) {
     p++;
     int seen = 0, escaped = 0, plain = 1;
     while (p < e) {
+        /* eight plain ASCII bytes at a time: none a quote, a backslash, a control character or a non-ASCII byte */
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            uint64_t special = has_byte_below(v, 0x20) | has_byte(v, '"') | has_byte(v, '\\') | (v & ONES * 0x80);
+            if (special) break;
+            if (v != ONES * ' ') seen = 1;
+            p += 8;
+        }
+        if (p >= e) break;
         unsigned char c = *p;
         if (c == '"') { info->nonblank = seen; info->escaped = escaped; info->plain = plain; return p + 1; }
         if (c < 0x80) {
