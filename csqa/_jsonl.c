@@ -13,6 +13,15 @@
      langs   sequence of bytes: the accepted spellings of a `lang` value, quotes included
    Each unproved line comes back as its 0-based index in the range and its byte offsets in the buffer (the newline
    excluded), so that the caller can read just the lines that need care.
+   extract_lines(buffer, start, end, fields, langs) -> (n_lines, unproved, proved_lines, columns)
+     The same proof, and for the proved lines the values too, decoded, in Arrow's layout, so that loading a large file
+     builds its table without making a Python or polars string per line:
+     proved_lines  bytes: the 0-based index in the range of each proved line (int64)
+     columns       one per field, in order: ('str', offsets, data, validity, plain) for a string-valued field (text, label,
+                   lang, id: a number becomes its digits), ('list', offsets, item_offsets, data, validity) for a pair or a
+                   list of strings. offsets are int64 (large_string / large_list), validity an Arrow bitmap (bytes) or
+                   None for a required field, plain one byte per row: 1 when the text is NFC-stable and Python's
+                   str.strip() and Unicode White_Space strip it alike (see `plain_cp`), so its id can be hashed in polars.
    The scan runs without the GIL, so threads can prove disjoint ranges of one buffer at once. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -39,29 +48,64 @@ static inline int is_blank_cp(uint32_t c) {
            c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
+/* Code points that NFC never changes, alone or next to each other (`_NFC_STABLE` in nbs/01_data.ipynb), less
+   U+001C-U+001F, which Python's str.strip() removes and Unicode White_Space does not. */
+static inline int plain_cp(uint32_t c) {
+    if (c < 0x300) return c < 0x1C || c > 0x1F;
+    return (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205E) || (c >= 0x3000 && c <= 0x3029) ||
+           (c >= 0x3030 && c <= 0x3098) || (c >= 0x309B && c <= 0x9FFF) || (c >= 0xFF00 && c <= 0xFFEF);
+}
+
+static inline int hex_value(unsigned char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
 static inline int is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Byte tests on eight bytes at once (the classic bit tricks): nonzero when some byte of v is below n (n <= 128, for
+   bytes below 0x80), or equals b. */
+#define ONES 0x0101010101010101ULL
+static inline uint64_t has_byte_below(uint64_t v, unsigned n) { return (v - ONES * n) & ~v & ONES * 0x80; }
+static inline uint64_t has_byte(uint64_t v, unsigned char b) { return has_byte_below(v ^ (ONES * b), 1); }
+
+/* What scanning a string found besides its end. */
+typedef struct { int nonblank, escaped, plain; } str_info;
+
 /* A JSON string at p: legal escapes, no raw control characters, well-formed UTF-8. Returns the byte after its closing
-   quote, or NULL. *nonblank is set when it holds an unescaped character that is not whitespace (`_NONBLANK_STR`). */
-static cursor scan_string(cursor p, cursor e, int *nonblank) {
+   quote, or NULL. info->nonblank: it holds a character that is not whitespace (`_NONBLANK_STR`); info->escaped: it
+   holds a backslash; info->plain: every character is `plain_cp`. */
+static cursor scan_string(cursor p, cursor e, str_info *info) {
     if (p >= e || *p != '"') return NULL;
     p++;
-    int seen = 0;
+    int seen = 0, escaped = 0, plain = 1;
     while (p < e) {
+        /* eight plain ASCII bytes at a time: none a quote, a backslash, a control character or a non-ASCII byte */
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            uint64_t special = has_byte_below(v, 0x20) | has_byte(v, '"') | has_byte(v, '\\') | (v & ONES * 0x80);
+            if (special) break;
+            if (v != ONES * ' ') seen = 1;
+            p += 8;
+        }
+        if (p >= e) break;
         unsigned char c = *p;
-        if (c == '"') { *nonblank = seen; return p + 1; }
+        if (c == '"') { info->nonblank = seen; info->escaped = escaped; info->plain = plain; return p + 1; }
         if (c < 0x80) {
             if (c < 0x20) return NULL;
             if (c == '\\') {
                 if (e - p < 2) return NULL;
                 unsigned char d = p[1];
+                escaped = 1;
                 if (d == 'u') {
                     if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) return NULL;
                     /* an escaped surrogate (u+D800 to u+DFFF): a lone one is not text, so such strings take the careful path */
                     if ((p[2] == 'd' || p[2] == 'D') && ((p[3] >= '8' && p[3] <= '9') || (p[3] >= 'a' && p[3] <= 'f') ||
                                                          (p[3] >= 'A' && p[3] <= 'F'))) return NULL;
+                    uint32_t cp = (uint32_t)(hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]));
+                    if (!plain_cp(cp)) plain = 0;
                     p += 6;
                 } else if (d == '"' || d == '\\' || d == '/' || d == 'b' || d == 'f' || d == 'n' || d == 'r' || d == 't') {
                     p += 2;
@@ -85,43 +129,227 @@ static cursor scan_string(cursor p, cursor e, int *nonblank) {
         if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return NULL;  /* overlong or surrogate */
         if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return NULL;
         if (!is_blank_cp(cp)) seen = 1;
+        if (!plain_cp(cp)) plain = 0;
         p += len;
     }
     return NULL;
 }
 
-static cursor scan_nonblank_string(cursor p, cursor e) {
-    int nonblank = 0;
-    p = scan_string(p, e, &nonblank);
-    return p && nonblank ? p : NULL;
+/* SHA-256 (FIPS 180-4), for the ids of proved rows (`csqa.schema.question_ids`: the first 16 hex digits of the hash
+   of "question␟answer␟lang"). Hashing here, on the scanning threads, saves polars a pass over every text. Where the
+   CPU has the SHA extensions (x86 SHA-NI) they are used; otherwise the portable rounds below. The tests check both
+   against hashlib. */
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+static const uint32_t H256[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_blocks_portable(uint32_t s[8], const unsigned char *p, size_t blocks) {
+    for (; blocks; blocks--, p += 64) {
+        uint32_t w[64];
+        for (int i = 0; i < 16; i++)
+            w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+        for (int i = 16; i < 64; i++) {
+            uint32_t s0 = ROTR(w[i - 15], 7) ^ ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+        for (int i = 0; i < 64; i++) {
+            uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+            uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+            h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        }
+        s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
+    }
 }
 
-/* One value of a field's kind (`_VALID_VALUE`), or `null` for an optional field. */
-static cursor scan_value(cursor p, cursor e, const field_spec *f, const line_spec *spec) {
-    if (f->optional && e - p >= 4 && memcmp(p, "null", 4) == 0) return p + 4;
-    int nonblank;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI_CODE 1
+
+/* The same blocks with the SHA extensions: four rounds per step, the message schedule by sha256msg1/msg2. */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha256_blocks_shani(uint32_t s[8], const unsigned char *p, size_t blocks) {
+    const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);  /* big-endian words */
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&s[0]), 0xB1);     /* CDAB */
+    __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&s[4]), 0x1B);  /* EFGH */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);                                   /* ABEF */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);                                        /* CDGH */
+    for (; blocks; blocks--, p += 64) {
+        __m128i abef = state0, cdgh = state1, msg[4];
+        for (int g = 0; g < 16; g++) {
+            if (g < 4) msg[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), swap);
+            else msg[g & 3] = _mm_sha256msg2_epu32(
+                     _mm_add_epi32(_mm_sha256msg1_epu32(msg[g & 3], msg[(g + 1) & 3]), _mm_alignr_epi8(msg[(g + 3) & 3], msg[(g + 2) & 3], 4)),
+                     msg[(g + 3) & 3]);
+            __m128i m = _mm_add_epi32(msg[g & 3], _mm_loadu_si128((const __m128i *)&K256[4 * g]));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, m);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(m, 0x0E));
+        }
+        state0 = _mm_add_epi32(state0, abef);
+        state1 = _mm_add_epi32(state1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(state0, 0x1B);                                   /* FEBA */
+    state1 = _mm_shuffle_epi32(state1, 0xB1);                                /* DCHG */
+    _mm_storeu_si128((__m128i *)&s[0], _mm_blend_epi16(tmp, state1, 0xF0));  /* DCBA */
+    _mm_storeu_si128((__m128i *)&s[4], _mm_alignr_epi8(state1, tmp, 8));     /* HGFE */
+}
+
+static int cpu_has_sha_ni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 19)) || !(c & (1u << 9))) return 0;  /* SSE4.1, SSSE3 */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 29) & 1;
+}
+#else
+#define HAVE_SHA_NI_CODE 0
+static int cpu_has_sha_ni(void) { return 0; }
+#endif
+
+typedef void (*sha256_blocks_fn)(uint32_t s[8], const unsigned char *p, size_t blocks);
+static sha256_blocks_fn sha256_blocks = sha256_blocks_portable;  /* set once at import (PyInit__jsonl) */
+
+/* The first 8 bytes of SHA-256(msg) as 16 lowercase hex digits. */
+static void sha256_hex16(sha256_blocks_fn blocks_fn, const unsigned char *msg, size_t len, char out[16]) {
+    uint32_t s[8];
+    memcpy(s, H256, sizeof s);
+    size_t full = len / 64;
+    blocks_fn(s, msg, full);
+    unsigned char tail[128] = {0};
+    size_t rest = len - full * 64;
+    memcpy(tail, msg + full * 64, rest);
+    tail[rest] = 0x80;
+    size_t tail_len = rest + 9 <= 64 ? 64 : 128;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++) tail[tail_len - 1 - i] = (unsigned char)(bits >> (8 * i));
+    blocks_fn(s, tail, tail_len / 64);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++) {
+            unsigned char byte = (unsigned char)(s[i] >> (24 - 8 * j));
+            out[8 * i + 2 * j] = hex[byte >> 4];
+            out[8 * i + 2 * j + 1] = hex[byte & 15];
+        }
+}
+
+/* Where extract_lines puts the values of proved lines: one column per field, filled row by row as the line is scanned.
+   A line that turns out unproved is rolled back (`rollback`), and the next line writes its row again. */
+typedef struct {
+    int64_t *off;       /* row offsets (rows + 1): into data for a string column, into item_off for a list column */
+    int64_t *item_off;  /* a list column's item offsets into data (items + 1); NULL for a string column */
+    char *data;         /* the decoded values, back to back; never longer than the range's bytes */
+    uint8_t *valid;     /* Arrow validity bitmap; NULL for a required field */
+    uint8_t *plain;     /* a string column's per-row `plain_cp` flag; NULL for a list column */
+    int64_t len, items; /* bytes of data and items written so far */
+} column;
+
+static inline void set_valid(column *c, int64_t row, int valid) {
+    if (!c->valid) return;
+    if (valid) c->valid[row >> 3] |= (uint8_t)(1u << (row & 7));
+    else c->valid[row >> 3] &= (uint8_t)~(1u << (row & 7));
+}
+
+/* Append the string at [open, end) (quotes included, already scanned) to c's data, escapes decoded. Surrogate escapes
+   never get here (they are unproved), so each \uXXXX is one code point of at most 3 UTF-8 bytes, never longer than
+   its escape. */
+static void put_string(column *c, cursor open, cursor end, int escaped) {
+    cursor p = open + 1, e = end - 1;
+    char *o = c->data + c->len;
+    if (!escaped) { memcpy(o, p, (size_t)(e - p)); c->len += e - p; return; }
+    while (p < e) {
+        cursor bs = memchr(p, '\\', (size_t)(e - p));
+        size_t run = (size_t)((bs ? bs : e) - p);
+        memcpy(o, p, run); o += run; p += run;
+        if (!bs) break;
+        switch (p[1]) {
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            uint32_t cp = (uint32_t)(hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]));
+            if (cp < 0x80) *o++ = (char)cp;
+            else if (cp < 0x800) { *o++ = (char)(0xC0 | cp >> 6); *o++ = (char)(0x80 | (cp & 0x3F)); }
+            else { *o++ = (char)(0xE0 | cp >> 12); *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *o++ = (char)(0x80 | (cp & 0x3F)); }
+            p += 6;
+            continue;
+        }
+        default: *o++ = (char)p[1];  /* " \ / */
+        }
+        p += 2;
+    }
+    c->len = o - c->data;
+}
+
+/* A string value; with a column, its text is appended (as the row's value, or as one more item of a list). */
+static cursor string_value(cursor p, cursor e, int need_nonblank, column *c, int64_t row) {
+    str_info s;
+    cursor end = scan_string(p, e, &s);
+    if (!end || (need_nonblank && !s.nonblank)) return NULL;
+    if (c) {
+        put_string(c, p, end, s.escaped);
+        if (c->item_off) c->item_off[++c->items] = c->len;
+        else c->plain[row] = (uint8_t)s.plain;
+    }
+    return end;
+}
+
+/* The bytes [a, b) as the row's value of a string column (a language spelling, a number's digits). */
+static void put_bytes(column *c, int64_t row, cursor a, cursor b) {
+    memcpy(c->data + c->len, a, (size_t)(b - a));
+    c->len += b - a;
+    c->plain[row] = 1;
+}
+
+/* One value of a field's kind (`_VALID_VALUE`), or `null` for an optional field; with a column, also its value. */
+static cursor scan_value(cursor p, cursor e, const field_spec *f, const line_spec *spec, column *c, int64_t row) {
+    if (f->optional && e - p >= 4 && memcmp(p, "null", 4) == 0) {
+        if (c) { set_valid(c, row, 0); if (c->plain) c->plain[row] = 1; }
+        return p + 4;
+    }
+    if (c) set_valid(c, row, 1);
+    cursor q;
     switch (f->kind) {
-    case KIND_TEXT: return scan_nonblank_string(p, e);
+    case KIND_TEXT: return string_value(p, e, 1, c, row);
     case KIND_LANG:
         for (Py_ssize_t i = 0; i < spec->n_langs; i++)
-            if (e - p >= spec->langs[i].len && memcmp(p, spec->langs[i].text, spec->langs[i].len) == 0)
+            if (e - p >= spec->langs[i].len && memcmp(p, spec->langs[i].text, spec->langs[i].len) == 0) {
+                if (c) put_bytes(c, row, p + 1, p + spec->langs[i].len - 1);  /* the spelling without its quotes */
                 return p + spec->langs[i].len;
+            }
         return NULL;
     case KIND_ID:
-        if (p < e && *p == '"') return scan_nonblank_string(p, e);
-        if (p < e && *p == '-') p++;
-        if (p >= e) return NULL;
-        if (*p == '0') return p + 1;
-        if (*p < '1' || *p > '9') return NULL;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-        return p;
+        if (p < e && *p == '"') return string_value(p, e, 1, c, row);
+        q = p;
+        if (q < e && *q == '-') q++;
+        if (q >= e) return NULL;
+        if (*q == '0') {
+            if (c) put_bytes(c, row, q, q + 1);  /* -0 is the number 0: str(json.loads('-0')) == '0' */
+            return q + 1;
+        }
+        if (*q < '1' || *q > '9') return NULL;
+        while (q < e && *q >= '0' && *q <= '9') q++;
+        if (c) put_bytes(c, row, p, q);
+        return q;
     case KIND_PAIR:
         if (p >= e || *p != '[') return NULL;
-        p = scan_nonblank_string(skip_ws(p + 1, e), e);
+        p = string_value(skip_ws(p + 1, e), e, 1, c, row);
         if (!p) return NULL;
         p = skip_ws(p, e);
         if (p >= e || *p != ',') return NULL;
-        p = scan_nonblank_string(skip_ws(p + 1, e), e);
+        p = string_value(skip_ws(p + 1, e), e, 1, c, row);
         if (!p) return NULL;
         p = skip_ws(p, e);
         return p < e && *p == ']' ? p + 1 : NULL;
@@ -130,7 +358,7 @@ static cursor scan_value(cursor p, cursor e, const field_spec *f, const line_spe
         p = skip_ws(p + 1, e);
         if (p < e && *p == ']') return p + 1;
         for (;;) {
-            p = scan_string(p, e, &nonblank);
+            p = string_value(p, e, 0, c, row);
             if (!p) return NULL;
             p = skip_ws(p, e);
             if (p < e && *p == ']') return p + 1;
@@ -141,8 +369,9 @@ static cursor scan_value(cursor p, cursor e, const field_spec *f, const line_spe
     return NULL;
 }
 
-/* Whether the line [p, e) is proved valid (`_valid_line_pattern`). */
-static int prove_line(cursor p, cursor e, const line_spec *spec) {
+/* Whether the line [p, e) is proved valid (`_valid_line_pattern`); with columns, its values are written as row `row`
+   (to be committed or rolled back by the caller). */
+static int prove_line(cursor p, cursor e, const line_spec *spec, column *cols, int64_t row) {
     p = skip_ws(p, e);
     if (p >= e || *p != '{') return 0;
     p = skip_ws(p + 1, e);
@@ -156,12 +385,99 @@ static int prove_line(cursor p, cursor e, const line_spec *spec) {
             return 0;
         p = skip_ws(p + f->key_len + 2, e);
         if (p >= e || *p != ':') return 0;
-        p = scan_value(skip_ws(p + 1, e), e, f, spec);
+        p = scan_value(skip_ws(p + 1, e), e, f, spec, cols ? &cols[i] : NULL, row);
         if (!p) return 0;
         p = skip_ws(p, e);
     }
     if (p >= e || *p != '}') return 0;
     return skip_ws(p + 1, e) == e;
+}
+
+/* How extract_lines makes ids for proved rows that bring none (`csqa.schema.question_ids`): the fields holding the
+   question, the answer, the language (its spellings' codes, parallel to `langs`) and a given id (-1: none). */
+typedef struct {
+    Py_ssize_t question, answer, lang, given;
+    literal *codes;
+    unsigned char *key;  /* scratch for "question␟answer␟code" */
+    size_t key_cap;
+} id_spec;
+
+/* The byte length of the whitespace character at the start (or at the end) of a plain text, or 0. In plain texts
+   (`plain_cp`) Python's str.isspace and Unicode White_Space agree: \t-\r, space, U+0085, U+00A0 and U+3000. */
+static inline int space_at_start(cursor p, cursor e) {
+    if (p >= e) return 0;
+    if (*p == ' ' || (*p >= 0x09 && *p <= 0x0D)) return 1;
+    if (e - p >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0)) return 2;
+    if (e - p >= 3 && p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) return 3;
+    return 0;
+}
+
+static inline int space_at_end(cursor p, cursor e) {
+    if (p >= e) return 0;
+    if (e[-1] == ' ' || (e[-1] >= 0x09 && e[-1] <= 0x0D)) return 1;
+    if (e - p >= 2 && e[-2] == 0xC2 && (e[-1] == 0x85 || e[-1] == 0xA0)) return 2;
+    if (e - p >= 3 && e[-3] == 0xE3 && e[-2] == 0x80 && e[-1] == 0x80) return 3;
+    return 0;
+}
+
+/* Append the stripped value of a string column's row to the key. */
+static unsigned char *put_stripped(unsigned char *k, const column *c, int64_t row) {
+    cursor p = (cursor)c->data + c->off[row], e = (cursor)c->data + c->off[row + 1];
+    int n;
+    while ((n = space_at_start(p, e))) p += n;
+    while ((n = space_at_end(p, e))) e -= n;
+    memcpy(k, p, (size_t)(e - p));
+    return k + (e - p);
+}
+
+static inline int row_valid(const column *c, int64_t row) {
+    return !c->valid || (c->valid[row >> 3] >> (row & 7)) & 1;
+}
+
+/* Row `row`'s id in `out` (16 hex digits), or null where the row gives its own id or its texts are not plain (those
+   are hashed in Python, with Python's NFC). 0, or -1 when out of memory. */
+static int make_id(const column *cols, const line_spec *spec, id_spec *ids, column *out, int64_t row) {
+    const column *q = &cols[ids->question], *a = &cols[ids->answer], *l = &cols[ids->lang];
+    const literal *code = NULL;
+    if ((ids->given < 0 || !row_valid(&cols[ids->given], row)) && q->plain[row] && a->plain[row] && row_valid(l, row)) {
+        const char *lang = l->data + l->off[row];
+        int64_t lang_len = l->off[row + 1] - l->off[row];
+        for (Py_ssize_t i = 0; i < spec->n_langs && !code; i++)
+            if (spec->langs[i].len - 2 == lang_len && memcmp(spec->langs[i].text + 1, lang, (size_t)lang_len) == 0) code = &ids->codes[i];
+    }
+    if (code) {
+        size_t need = (size_t)(q->off[row + 1] - q->off[row] + a->off[row + 1] - a->off[row] + code->len + 2);
+        if (need > ids->key_cap) {
+            unsigned char *grown = realloc(ids->key, need * 2);
+            if (!grown) return -1;
+            ids->key = grown; ids->key_cap = need * 2;
+        }
+        unsigned char *k = put_stripped(ids->key, q, row);
+        *k++ = 0x1F;
+        k = put_stripped(k, a, row);
+        *k++ = 0x1F;
+        memcpy(k, code->text, (size_t)code->len);
+        k += code->len;
+        sha256_hex16(sha256_blocks, ids->key, (size_t)(k - ids->key), out->data + out->len);
+        out->len += 16;
+    }
+    set_valid(out, row, code != NULL);
+    out->off[row + 1] = out->len;
+    return 0;
+}
+
+/* A proved row's values stay: its end offsets are recorded. */
+static void commit_row(column *cols, Py_ssize_t n, int64_t row) {
+    for (Py_ssize_t i = 0; i < n; i++) cols[i].off[row + 1] = cols[i].item_off ? cols[i].items : cols[i].len;
+}
+
+/* An unproved line's partial values are dropped: each column goes back to the end of the last proved row. */
+static void rollback_row(column *cols, Py_ssize_t n, int64_t row) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        column *c = &cols[i];
+        if (c->item_off) { c->items = c->off[row]; c->len = c->item_off[c->items]; }
+        else c->len = c->off[row];
+    }
 }
 
 /* Read `fields` and `langs` into `spec`; the key and spelling bytes stay owned by the Python objects. */
@@ -194,46 +510,91 @@ fail:
     return -1;
 }
 
-static PyObject *prove_lines(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    Py_ssize_t start, end;
-    PyObject *fields, *langs, *result = NULL, *unproved = NULL;
-    line_spec spec = {0};
-    Py_ssize_t n_lines = 0, n_bad = 0, cap = 0, *bad = NULL;  /* (index, start, end) per unproved line */
-    int out_of_memory = 0;
-    if (!PyArg_ParseTuple(args, "y*nnOO", &buf, &start, &end, &fields, &langs)) return NULL;
-    if (start < 0 || end > buf.len || start > end) { PyErr_SetString(PyExc_ValueError, "start and end must lie in the buffer"); goto done; }
-    if (read_spec(fields, langs, &spec) < 0) goto done;
-    Py_BEGIN_ALLOW_THREADS
-    cursor p = (cursor)buf.buf + start, stop = (cursor)buf.buf + end;
+/* The unproved lines of a range: (index in range, start offset, end offset) triples. */
+typedef struct { Py_ssize_t *v; Py_ssize_t n, cap; } triples;
+
+/* The lines of [p, stop), counted as scan_range counts them: the pieces between newlines, a last one without '\n' too. */
+static Py_ssize_t count_lines(cursor p, cursor stop) {
+    Py_ssize_t n = 0;
+    while (p < stop) {
+        cursor nl = memchr(p, '\n', (size_t)(stop - p));
+        n++;
+        p = nl ? nl + 1 : stop;
+    }
+    return n;
+}
+
+/* Prove every line of buffer[start:end]; with columns, also write each proved line's values (and its index into
+   `proved`) and, with `ids`, its id. Returns the number of lines, or -1 when out of memory. Runs without the GIL. */
+static Py_ssize_t scan_range(const char *base, Py_ssize_t start, Py_ssize_t end, const line_spec *spec,
+                             column *cols, int64_t *proved, int64_t *n_proved, triples *bad, id_spec *ids, column *id_col) {
+    cursor p = (cursor)base + start, stop = (cursor)base + end;
+    Py_ssize_t n_lines = 0;
+    int64_t row = 0;
     while (p < stop) {
         cursor nl = memchr(p, '\n', (size_t)(stop - p));
         cursor line_end = nl ? nl : stop;
-        if (!prove_line(p, line_end, &spec)) {
-            if (n_bad == cap) {
-                Py_ssize_t *grown = realloc(bad, (size_t)(cap ? cap * 2 : 256) * 3 * sizeof(Py_ssize_t));
-                if (!grown) { out_of_memory = 1; break; }
-                bad = grown; cap = cap ? cap * 2 : 256;
+        if (prove_line(p, line_end, spec, cols, row)) {
+            if (cols) {
+                commit_row(cols, spec->n_fields, row);
+                proved[row] = n_lines;
+                if (ids && make_id(cols, spec, ids, id_col, row) < 0) return -1;
             }
-            bad[3 * n_bad] = n_lines;
-            bad[3 * n_bad + 1] = p - (cursor)buf.buf;
-            bad[3 * n_bad + 2] = line_end - (cursor)buf.buf;
-            n_bad++;
+            row++;
+        } else {
+            if (cols) rollback_row(cols, spec->n_fields, row);
+            if (bad->n == bad->cap) {
+                Py_ssize_t cap = bad->cap ? bad->cap * 2 : 256;
+                Py_ssize_t *grown = realloc(bad->v, (size_t)cap * 3 * sizeof(Py_ssize_t));
+                if (!grown) return -1;
+                bad->v = grown; bad->cap = cap;
+            }
+            bad->v[3 * bad->n] = n_lines;
+            bad->v[3 * bad->n + 1] = p - (cursor)base;
+            bad->v[3 * bad->n + 2] = line_end - (cursor)base;
+            bad->n++;
         }
         n_lines++;
         p = nl ? nl + 1 : stop;
     }
-    Py_END_ALLOW_THREADS
-    if (out_of_memory) { PyErr_NoMemory(); goto done; }
-    if (!(unproved = PyList_New(n_bad))) goto done;
-    for (Py_ssize_t i = 0; i < n_bad; i++) {
-        PyObject *t = Py_BuildValue("nnn", bad[3 * i], bad[3 * i + 1], bad[3 * i + 2]);
-        if (!t) goto done;
-        PyList_SET_ITEM(unproved, i, t);
+    *n_proved = row;
+    return n_lines;
+}
+
+/* The unproved lines as a list of (index, start, end) tuples. */
+static PyObject *unproved_list(const triples *bad) {
+    PyObject *list = PyList_New(bad->n);
+    if (!list) return NULL;
+    for (Py_ssize_t i = 0; i < bad->n; i++) {
+        PyObject *t = Py_BuildValue("nnn", bad->v[3 * i], bad->v[3 * i + 1], bad->v[3 * i + 2]);
+        if (!t) { Py_DECREF(list); return NULL; }
+        PyList_SET_ITEM(list, i, t);
     }
+    return list;
+}
+
+static int check_range(const Py_buffer *buf, Py_ssize_t start, Py_ssize_t end) {
+    if (start < 0 || end > buf->len || start > end) { PyErr_SetString(PyExc_ValueError, "start and end must lie in the buffer"); return -1; }
+    return 0;
+}
+
+static PyObject *prove_lines(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start, end, n_lines = 0;
+    int64_t n_proved = 0;
+    PyObject *fields, *langs, *result = NULL, *unproved = NULL;
+    line_spec spec = {0};
+    triples bad = {0};
+    if (!PyArg_ParseTuple(args, "y*nnOO", &buf, &start, &end, &fields, &langs)) return NULL;
+    if (check_range(&buf, start, end) < 0 || read_spec(fields, langs, &spec) < 0) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    n_lines = scan_range(buf.buf, start, end, &spec, NULL, NULL, &n_proved, &bad, NULL, NULL);
+    Py_END_ALLOW_THREADS
+    if (n_lines < 0) { PyErr_NoMemory(); goto done; }
+    if (!(unproved = unproved_list(&bad))) goto done;
     result = Py_BuildValue("nO", n_lines, unproved);
 done:
-    free(bad);
+    free(bad.v);
     PyMem_Free(spec.fields);
     PyMem_Free(spec.langs);
     Py_XDECREF(unproved);
@@ -241,10 +602,160 @@ done:
     return result;
 }
 
+/* The Python objects behind one column's buffers (NULL where the column has none). */
+enum { OBJ_OFF, OBJ_ITEMS, OBJ_DATA, OBJ_VALID, OBJ_PLAIN, N_OBJS };
+typedef PyObject *column_objects[N_OBJS];
+
+/* A bytes object of `size` bytes to fill without the GIL (its pages are touched only as they are written). */
+static PyObject *new_buffer(Py_ssize_t size, void **where) {
+    PyObject *b = PyBytes_FromStringAndSize(NULL, size > 0 ? size : 1);
+    if (b) *where = PyBytes_AS_STRING(b);
+    return b;
+}
+
+/* Shrink a filled bytes object to what was written; 0 on success. */
+static int shrink(PyObject **b, Py_ssize_t size) {
+    return *b ? _PyBytes_Resize(b, size) : 0;
+}
+
+/* Read extract_lines' `ids` argument: None, or (question, answer, lang, codes, given) as `id_spec` holds them. */
+static int read_ids(PyObject *arg, const line_spec *spec, id_spec *ids, PyObject **codes_seq) {
+    PyObject *codes;
+    if (!PyArg_ParseTuple(arg, "nnnOn", &ids->question, &ids->answer, &ids->lang, &codes, &ids->given)) return -1;
+    Py_ssize_t n = spec->n_fields;
+    if (ids->question < 0 || ids->question >= n || ids->answer < 0 || ids->answer >= n || ids->lang < 0 || ids->lang >= n ||
+        ids->given >= n || spec->fields[ids->question].kind != KIND_TEXT || spec->fields[ids->answer].kind != KIND_TEXT ||
+        spec->fields[ids->lang].kind != KIND_LANG) {
+        PyErr_SetString(PyExc_ValueError, "ids must name a question and an answer field (text) and a language field");
+        return -1;
+    }
+    if (!(*codes_seq = PySequence_Fast(codes, "codes must be a sequence"))) return -1;
+    if (PySequence_Fast_GET_SIZE(*codes_seq) != spec->n_langs) { PyErr_SetString(PyExc_ValueError, "one code per language spelling"); return -1; }
+    if (!(ids->codes = PyMem_Calloc(spec->n_langs ? spec->n_langs : 1, sizeof(literal)))) { PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t i = 0; i < spec->n_langs; i++) {
+        PyObject *code = PySequence_Fast_GET_ITEM(*codes_seq, i);
+        if (!PyBytes_Check(code)) { PyErr_SetString(PyExc_TypeError, "codes must hold bytes"); return -1; }
+        ids->codes[i] = (literal){PyBytes_AS_STRING(code), PyBytes_GET_SIZE(code)};
+    }
+    return 0;
+}
+
+/* One column's Python form: ('str', offsets, data, validity, plain) or ('list', offsets, item_offsets, data, validity). */
+static PyObject *column_tuple(PyObject **o) {
+    PyObject *valid = o[OBJ_VALID] ? o[OBJ_VALID] : Py_None, *plain = o[OBJ_PLAIN] ? o[OBJ_PLAIN] : Py_None;
+    return o[OBJ_ITEMS] ? Py_BuildValue("(sOOOO)", "list", o[OBJ_OFF], o[OBJ_ITEMS], o[OBJ_DATA], valid)
+                        : Py_BuildValue("(sOOOO)", "str", o[OBJ_OFF], o[OBJ_DATA], valid, plain);
+}
+
+static PyObject *extract_lines(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start, end, n_lines = 0, count = 0, n = 0;
+    int64_t rows = 0, *proved = NULL;
+    PyObject *fields, *langs, *ids_arg = Py_None, *codes_seq = NULL, *result = NULL, *unproved = NULL, *proved_obj = NULL;
+    PyObject *columns = NULL, *id_tuple = NULL;
+    line_spec spec = {0};
+    id_spec ids = {0};
+    triples bad = {0};
+    column *cols = NULL, id_col = {0};
+    column_objects *objs = NULL, id_objs = {0};
+    if (!PyArg_ParseTuple(args, "y*nnOO|O", &buf, &start, &end, &fields, &langs, &ids_arg)) return NULL;
+    if (check_range(&buf, start, end) < 0 || read_spec(fields, langs, &spec) < 0) goto done;
+    if (ids_arg != Py_None && read_ids(ids_arg, &spec, &ids, &codes_seq) < 0) goto done;
+    n = spec.n_fields;
+    Py_ssize_t size = end - start;
+    Py_BEGIN_ALLOW_THREADS
+    count = count_lines((cursor)buf.buf + start, (cursor)buf.buf + end);
+    Py_END_ALLOW_THREADS
+    cols = PyMem_Calloc(n ? n : 1, sizeof(column));
+    objs = PyMem_Calloc(n ? n : 1, sizeof(column_objects));
+    if (!cols || !objs) { PyErr_NoMemory(); goto done; }
+    if (!(proved_obj = new_buffer(count * 8, (void **)&proved))) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        column *c = &cols[i];
+        int list = spec.fields[i].kind == KIND_PAIR || spec.fields[i].kind == KIND_STRINGS;
+        /* a value's text is never longer than its JSON spelling, nor a list's items more than half its bytes */
+        if (!(objs[i][OBJ_OFF] = new_buffer((count + 1) * 8, (void **)&c->off))) goto done;
+        if (!(objs[i][OBJ_DATA] = new_buffer(size, (void **)&c->data))) goto done;
+        if (list && !(objs[i][OBJ_ITEMS] = new_buffer((size / 2 + 2) * 8, (void **)&c->item_off))) goto done;
+        if (spec.fields[i].optional) {
+            if (!(objs[i][OBJ_VALID] = new_buffer((count + 7) / 8, (void **)&c->valid))) goto done;
+            memset(c->valid, 0, (size_t)((count + 7) / 8));
+        }
+        if (!list && !(objs[i][OBJ_PLAIN] = new_buffer(count, (void **)&c->plain))) goto done;
+        c->off[0] = 0;
+        if (c->item_off) c->item_off[0] = 0;
+    }
+    if (ids_arg != Py_None) {
+        if (!(id_objs[OBJ_OFF] = new_buffer((count + 1) * 8, (void **)&id_col.off)) ||
+            !(id_objs[OBJ_DATA] = new_buffer(count * 16, (void **)&id_col.data)) ||
+            !(id_objs[OBJ_VALID] = new_buffer((count + 7) / 8, (void **)&id_col.valid))) goto done;
+        memset(id_col.valid, 0, (size_t)((count + 7) / 8));
+        id_col.off[0] = 0;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    n_lines = scan_range(buf.buf, start, end, &spec, cols, proved, &rows, &bad, ids_arg != Py_None ? &ids : NULL, &id_col);
+    Py_END_ALLOW_THREADS
+    if (n_lines < 0) { PyErr_NoMemory(); goto done; }
+    if (shrink(&proved_obj, rows * 8) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        column *c = &cols[i];
+        if (shrink(&objs[i][OBJ_OFF], (rows + 1) * 8) < 0 || shrink(&objs[i][OBJ_DATA], c->len) < 0 ||
+            shrink(&objs[i][OBJ_ITEMS], (c->items + 1) * 8) < 0 || shrink(&objs[i][OBJ_VALID], (rows + 7) / 8) < 0 ||
+            shrink(&objs[i][OBJ_PLAIN], rows) < 0) goto done;
+    }
+    if (ids_arg != Py_None) {
+        if (shrink(&id_objs[OBJ_OFF], (rows + 1) * 8) < 0 || shrink(&id_objs[OBJ_DATA], id_col.len) < 0 ||
+            shrink(&id_objs[OBJ_VALID], (rows + 7) / 8) < 0 || !(id_tuple = column_tuple(id_objs))) goto done;
+    } else id_tuple = Py_NewRef(Py_None);
+    if (!(unproved = unproved_list(&bad)) || !(columns = PyList_New(n))) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = column_tuple(objs[i]);
+        if (!t) goto done;
+        PyList_SET_ITEM(columns, i, t);
+    }
+    result = Py_BuildValue("nOOOO", n_lines, unproved, proved_obj, columns, id_tuple);
+done:
+    for (Py_ssize_t i = 0; objs && i < n; i++)
+        for (int k = 0; k < N_OBJS; k++) Py_XDECREF(objs[i][k]);
+    for (int k = 0; k < N_OBJS; k++) Py_XDECREF(id_objs[k]);
+    PyMem_Free(objs);
+    PyMem_Free(cols);
+    PyMem_Free(ids.codes);
+    free(ids.key);
+    Py_XDECREF(codes_seq);
+    Py_XDECREF(id_tuple);
+    Py_XDECREF(proved_obj);
+    Py_XDECREF(columns);
+    Py_XDECREF(unproved);
+    free(bad.v);
+    PyMem_Free(spec.fields);
+    PyMem_Free(spec.langs);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
+/* sha256_hex16(data, portable=False) -> str: for the tests, the id hash of `data` by the SHA extensions (where this
+   CPU has them) or by the portable rounds. */
+static PyObject *sha256_hex16_py(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    int portable = 0;
+    char out[16];
+    if (!PyArg_ParseTuple(args, "y*|p", &data, &portable)) return NULL;
+    sha256_hex16(portable ? sha256_blocks_portable : sha256_blocks, data.buf, (size_t)data.len, out);
+    PyBuffer_Release(&data);
+    return PyUnicode_FromStringAndSize(out, 16);
+}
+
 static PyMethodDef methods[] = {
     {"prove_lines", prove_lines, METH_VARARGS,
      "prove_lines(buffer, start, end, fields, langs) -> (n_lines, unproved): the lines of buffer[start:end] and, for "
      "each line not proved valid, (0-based index, start offset, end offset)."},
+    {"extract_lines", extract_lines, METH_VARARGS,
+     "extract_lines(buffer, start, end, fields, langs, ids=None) -> (n_lines, unproved, proved, columns, ids): "
+     "prove_lines' answer, the proved lines' indices (int64 bytes), their values as Arrow buffers (one column per "
+     "field) and, with ids, their hashed ids."},
+    {"sha256_hex16", sha256_hex16_py, METH_VARARGS,
+     "sha256_hex16(data, portable=False) -> str: the first 16 hex digits of SHA-256(data)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jsonl", "Prove JSON lines valid without decoding them.", -1, methods};
@@ -252,8 +763,12 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jsonl", "Prove JSON
 PyMODINIT_FUNC PyInit__jsonl(void) {
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
+#if HAVE_SHA_NI_CODE
+    if (cpu_has_sha_ni()) sha256_blocks = sha256_blocks_shani;
+#endif
     if (PyModule_AddIntConstant(m, "KIND_TEXT", KIND_TEXT) < 0 || PyModule_AddIntConstant(m, "KIND_LANG", KIND_LANG) < 0 ||
         PyModule_AddIntConstant(m, "KIND_ID", KIND_ID) < 0 || PyModule_AddIntConstant(m, "KIND_PAIR", KIND_PAIR) < 0 ||
-        PyModule_AddIntConstant(m, "KIND_STRINGS", KIND_STRINGS) < 0) { Py_DECREF(m); return NULL; }
+        PyModule_AddIntConstant(m, "KIND_STRINGS", KIND_STRINGS) < 0 ||
+        PyModule_AddIntConstant(m, "SHA_NI", sha256_blocks != sha256_blocks_portable) < 0) { Py_DECREF(m); return NULL; }
     return m;
 }

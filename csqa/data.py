@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from importlib import resources
 from pathlib import Path
+import numpy as np
 import polars as pl
+import pyarrow as pa
 from .schema import (QUESTION_SCHEMA, InvalidInput, Problem, UsageError, atomic_path, conform, normalize_lang,
                          read_parquet)
 
@@ -250,6 +252,13 @@ def _native_spec(fmt:Format)->tuple|None:
     return (tuple((f.encode(), _NATIVE_KINDS[k], f not in fmt.required) for f, k in fmt.fields.items()),
             tuple(f'"{l}"'.encode() for l in _FAST_LANGS))
 
+def _id_spec(fmt:Format)->tuple|None:
+    "The `ids` argument of `_jsonl.extract_lines` for `fmt` (which fields an id is hashed from), or None where rows bring their ids."
+    names, kinds = list(fmt.fields), list(fmt.fields.values())
+    if 'id' in fmt.required or not {'question', 'answer'} <= set(names) or 'lang' not in kinds: return None
+    return (names.index('question'), names.index('answer'), kinds.index('lang'),
+            tuple(normalize_lang(l).encode() for l in _FAST_LANGS), names.index('id') if 'id' in names else -1)
+
 def _line_ranges(buf, start:int, parts:int)->list[tuple[int,int]]:
     "Split `buf[start:]` into at most `parts` byte ranges, each ending just after a newline (or at the end)."
     bounds, size = [start], len(buf)
@@ -260,11 +269,11 @@ def _line_ranges(buf, start:int, parts:int)->list[tuple[int,int]]:
     bounds.append(size)
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
-def _byte_bar(size:int, progress):
-    "A tqdm bar of bytes on stderr (the compiled proof), shown when asked or, with 'auto', for a large file."
+def _byte_bar(size:int, progress, desc:str='proving'):
+    "A tqdm bar of bytes on stderr (the compiled scan), shown when asked or, with 'auto', for a large file."
     from tqdm.auto import tqdm
     show = size > LARGE_BYTES if progress == 'auto' else bool(progress)
-    return tqdm(total=size, unit='B', unit_scale=True, disable=not show, file=sys.stderr, desc='proving')
+    return tqdm(total=size, unit='B', unit_scale=True, disable=not show, file=sys.stderr, desc=desc)
 
 class _Proof(NamedTuple):
     "What the compiled proof found in a JSONL file."
@@ -272,14 +281,12 @@ class _Proof(NamedTuple):
     unproved: list[int]  # the (1-based) lines not proved valid
     raw: list|None       # their bytes, newline removed; None when there are too many (then read the file as lines)
 
-def _prove_jsonl(path:Path, fmt:Format,
-                 pieces:int|None=None, # byte ranges to prove (one thread each, at most one per core); None: by size
-                 keep:int=100_000,     # hand back the bytes of the unproved lines when there are at most this many
-                 progress=False,       # a bar of bytes proved: True, False or 'auto' (large files only)
-                )->_Proof|None:        # None where the compiled proof cannot judge `fmt` (or the file)
-    "How many lines a JSONL file has, which are not proved valid, and (when few) their bytes."
+def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, progress)->tuple[_Proof, list]|None:
+    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file: the proof, and each range's values."
     if (spec := _native_spec(fmt)) is None: return None
-    if path.stat().st_size == 0: return _Proof(0, [], [])
+    if path.stat().st_size == 0: return _Proof(0, [], []), []
+    if extract: spec = (*spec, _id_spec(fmt))
+    scan = _jsonl.extract_lines if extract else _jsonl.prove_lines
     with path.open('rb') as f:
         try: buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError): return None  # not mappable (a pipe, an odd file system): the regex judges it
@@ -290,16 +297,61 @@ def _prove_jsonl(path:Path, fmt:Format,
             ranges = _line_ranges(buf, start, parts)
             results = []
             # the scan releases the GIL: one range per core at a time
-            with ThreadPoolExecutor(max(1, min(len(ranges), cores))) as pool, _byte_bar(len(buf), progress) as bar:
-                for (a, b), res in zip(ranges, pool.map(lambda r: _jsonl.prove_lines(buf, *r, *spec), ranges)):
+            with ThreadPoolExecutor(max(1, min(len(ranges), cores))) as pool, _byte_bar(len(buf), progress, 'reading' if extract else 'proving') as bar:
+                for (a, b), res in zip(ranges, pool.map(lambda r: scan(buf, *r, *spec), ranges)):
                     results.append(res); bar.update(b - a)
-            lines, unproved, spans = 0, [], []
-            for n, bad in results:
+                    # a scanned range's pages leave this process's memory (the file stays in the OS's cache)
+                    if hasattr(mmap, 'MADV_DONTNEED'): buf.madvise(mmap.MADV_DONTNEED, a - a % mmap.PAGESIZE, b - a + a % mmap.PAGESIZE)
+            lines, unproved, spans, values = 0, [], [], []
+            for n, bad, *found in results:
                 unproved += [lines + i + 1 for i, _, _ in bad]
                 spans += [(a, b) for _, a, b in bad]
+                values.append((lines + 1, *found))
                 lines += n
             raw = [buf[a:b] for a, b in spans] if len(spans) <= keep else None
-    return _Proof(lines, unproved, raw)
+    return _Proof(lines, unproved, raw), values
+
+def _prove_jsonl(path:Path, fmt:Format,
+                 pieces:int|None=None, # byte ranges to prove (one thread each, at most one per core); None: by size
+                 keep:int=100_000,     # hand back the bytes of the unproved lines when there are at most this many
+                 progress=False,       # a bar of bytes proved: True, False or 'auto' (large files only)
+                )->_Proof|None:        # None where the compiled proof cannot judge `fmt` (or the file)
+    "How many lines a JSONL file has, which are not proved valid, and (when few) their bytes."
+    scanned = _scan_jsonl(path, fmt, False, pieces, keep, progress)
+    return scanned and scanned[0]
+
+# %% ../nbs/01_data.ipynb #521e22b5
+def _arrow_column(rows:int, column:tuple)->pa.Array:
+    "One column of `extract_lines` as an Arrow array (large strings, or large lists of them)."
+    def buffer(b): return None if b is None else pa.py_buffer(b)
+    if column[0] == 'str':
+        _, offsets, data, valid, _ = column
+        return pa.Array.from_buffers(pa.large_string(), rows, [buffer(valid), pa.py_buffer(offsets), pa.py_buffer(data)])
+    _, offsets, items, data, valid = column
+    strings = pa.Array.from_buffers(pa.large_string(), len(items) // 8 - 1, [None, pa.py_buffer(items), pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.large_list(pa.large_string()), rows, [buffer(valid), pa.py_buffer(offsets)],
+                                 children=[strings])
+
+def _extracted_frame(fmt:Format, first_line:int, proved:bytes, columns:list, ids:tuple|None)->pl.DataFrame:
+    "The proved lines of one range as a frame: `line`, the format's fields, `_plain_<field>` for its text fields, and `_id` (hashed ids) where made."
+    rows = len(proved) // 8
+    arrays = {'line': pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(proved)])}
+    for (name, kind), column in zip(fmt.fields.items(), columns):
+        arrays[name] = _arrow_column(rows, column)
+        if kind == 'text': arrays[f'_plain_{name}'] = pa.Array.from_buffers(pa.uint8(), rows, [None, pa.py_buffer(column[4])])
+    if ids is not None: arrays['_id'] = _arrow_column(rows, ids)
+    return pl.from_arrow(pa.table(arrays)).with_columns(pl.col('line') + first_line, pl.col('^_plain_.*$').cast(pl.Boolean))
+
+def _extract_jsonl(path:Path, fmt:Format,
+                   pieces:int|None=None, # byte ranges to scan (one thread each, at most one per core); None: by size
+                   keep:int=100_000,     # hand back the bytes of the unproved lines when there are at most this many
+                   progress=False,       # a bar of bytes scanned: True, False or 'auto' (large files only)
+                  )->tuple[_Proof, list[pl.DataFrame]]|None: # None where the compiled proof cannot judge `fmt` (or the file)
+    "What `_prove_jsonl` finds, and the proved lines' values as frames (`_extracted_frame`)."
+    scanned = _scan_jsonl(path, fmt, True, pieces, keep, progress)
+    if scanned is None: return None
+    proof, values = scanned
+    return proof, [f for v in values if len(f := _extracted_frame(fmt, *v))]
 
 # %% ../nbs/01_data.ipynb #07acd766
 def _json_problem(text:str)->tuple[object, tuple|None]:
@@ -339,29 +391,40 @@ def _frame_of(records:list[dict], fmt:Format)->pl.DataFrame:
     return pl.DataFrame(records, schema=schema, orient='row' if not records or isinstance(records[0], (list, tuple)) else None)
 
 # %% ../nbs/01_data.ipynb #fce6c696
-# the characters `str.strip()` removes (Python's `str.isspace`; all lie below U+3001), for the same strip in polars
-_PY_WHITESPACE = ''.join(c for c in map(chr, range(0x3001)) if c.isspace())
 # Characters that NFC never changes, alone or next to each other (no combining marks, no singletons such as U+2000,
 # no ideographic tone marks or kana voicing marks): Latin-1 and Latin Extended, most punctuation, CJK symbols, kana, ideographs, full-width forms.
 # A text made only of these is its own NFC in every Unicode version (checked below).
 _NFC_STABLE = r'^[\x00-\u02ff\u2010-\u2027\u2030-\u205e\u3000-\u3029\u3030-\u3098\u309b-\u9fff\uff00-\uffef]*$'
+# `str.strip()` removes Python's `str.isspace` characters; polars' `strip_chars()` the Unicode White_Space ones. They
+# differ only in U+001C–U+001F (checked below), so a text without those is stripped alike. A *plain* text is both.
+_PLAIN_TEXT = _NFC_STABLE.replace(r'\x00-\u02ff', r'\x00-\x1b\x20-\u02ff')
+
+def _plain(df:pl.DataFrame, col:str)->pl.Series:
+    "Whether each text of `col` is plain: the compiled proof's flag (`_plain_<col>`) where it has one, else `_PLAIN_TEXT`."
+    flag = f'_plain_{col}'
+    if flag not in df.columns: return df[col].str.contains(_PLAIN_TEXT)
+    todo = df[flag].is_null()  # rows that came another way than `extract_lines`
+    if not todo.any(): return df[flag]
+    return df[flag].scatter(todo.arg_true(), df[col].filter(todo).str.contains(_PLAIN_TEXT))
 
 def _hashed_ids(df:pl.DataFrame)->pl.DataFrame:
-    "`df` with missing ids filled exactly as `csqa.schema.question_ids` would, hashed in polars (polars-hash) when installed."
-    try: import polars_hash as plh
-    except ImportError: return df  # `conform` hashes them in Python
+    "`df` with missing ids filled exactly as `csqa.schema.question_ids` would: made by the compiled scan (`_id`), else hashed in polars (polars-hash) when installed."
     given = df['id'].cast(pl.String) if 'id' in df.columns else pl.repeat(None, len(df), dtype=pl.String, eager=True)
-    distinct = df['lang'].drop_nulls().unique().to_list()
-    lang = df['lang'].replace_strict(distinct, [normalize_lang(v) for v in distinct], default=None, return_dtype=pl.String)
-    q, a = df['question'], df['answer']
-    # texts with other characters (accents written as combining marks, rarer scripts) keep a null id here and are
-    # hashed by `conform` in Python, with Python's own NFC
-    plain = q.str.contains(_NFC_STABLE) & a.str.contains(_NFC_STABLE) & lang.is_not_null()
-    key = pl.DataFrame({'q': q.str.strip_chars(_PY_WHITESPACE), 'a': a.str.strip_chars(_PY_WHITESPACE), 'l': lang})
-    hashed = key.select(plh.concat_str('q', 'a', 'l', separator='\x1f').chash.sha2_256().str.slice(0, 16)).to_series()
+    if '_id' in df.columns: given = given.fill_null(df['_id'])
     need = given.is_null() | (given == '')
-    made = pl.select(pl.when(need & plain).then(hashed).otherwise(given)).to_series()
-    return df.with_columns(made.alias('id'))
+    try: import polars_hash as plh
+    except ImportError: return df.with_columns(given.alias('id'))  # `conform` hashes the rest in Python
+    if not need.any(): return df.with_columns(given.alias('id'))
+    todo = df.filter(need)
+    distinct = todo['lang'].drop_nulls().unique().to_list()
+    lang = todo['lang'].replace_strict(distinct, [normalize_lang(v) for v in distinct], default=None, return_dtype=pl.String)
+    # texts with other characters (accents written as combining marks, rarer scripts) keep a null id here and are
+    # hashed by `conform` in Python, with Python's own NFC and strip
+    plain = _plain(todo, 'question') & _plain(todo, 'answer') & lang.is_not_null()
+    key = pl.DataFrame({'q': todo['question'].str.strip_chars(), 'a': todo['answer'].str.strip_chars(), 'l': lang})
+    hashed = key.select(plh.concat_str('q', 'a', 'l', separator='\x1f').chash.sha2_256().str.slice(0, 16)).to_series()
+    made = pl.select(pl.when(plain).then(hashed)).to_series()
+    return df.with_columns(given.scatter(need.arg_true(), made).alias('id'))
 
 # %% ../nbs/01_data.ipynb #0aa0e6a2
 def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
@@ -377,12 +440,14 @@ def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
         cols = dict(id=c('id'), question=c('question'), answer=c('answer'), lang=lit('zh'), domain=c('primary_category'),
                     subdomain=c('secondary_category'), prog_lang=lit('others'))
     else: cols = {f: c(f) for f in fmt.fields if f != 'source'}
+    flags = [f for f in ('_plain_question', '_plain_answer', '_id') if f in raw.columns]  # from `extract_lines`, for `_hashed_ids`
     src = c('source').fill_null(lit(source)) if fmt.name == 'canonical' else lit(source)
-    return _unique_ids(conform(_hashed_ids(raw.select(**cols, source=src))))
+    return _unique_ids(conform(_hashed_ids(raw.select(*flags, **cols, source=src))))
 
 def _unique_ids(df:pl.DataFrame)->pl.DataFrame:
     "Make ids unique: the n-th repeat (n ≥ 2) of an id gets the suffix `-n`, in file order."
-    if not df['id'].is_duplicated().any(): return df  # the usual case, and much cheaper than the window below
+    # the usual case, cheaply: no two ids share a 64-bit hash, so no two are equal (and the window below is not needed)
+    if df['id'].hash().n_unique() == len(df) or not df['id'].is_duplicated().any(): return df
     nth = pl.int_range(pl.len()).over('id')
     return df.with_columns(pl.when(nth > 0).then(pl.format('{}-{}', pl.col('id'), nth + 1)).otherwise(pl.col('id')).alias('id'))
 
@@ -440,24 +505,13 @@ def _proved_lines(lines:pl.DataFrame, fmt:Format, proof:_Proof|None)->pl.Series|
     if (pattern := _valid_line_pattern(fmt)) is None: return None
     return lines['text'].str.contains(pattern).fill_null(False)
 
-def _unproved_lines(proof:_Proof, name:str)->tuple[pl.DataFrame, pl.DataFrame, dict]:
-    "From a proof holding the unproved lines' bytes: the proved line numbers, the unproved lines (`line`, `text`), the undecodable ones."
+def _unproved_lines(proof:_Proof, path:Path, name:str)->tuple[pl.DataFrame, dict]:
+    "The lines a proof left unproved (`line`, `text`), and the undecodable ones: from its bytes, or (too many) from the file."
+    if proof.raw is None:
+        lines, undecodable = _read_lines(path, name)
+        return lines.filter(pl.col('line').is_in(proof.unproved)), undecodable
     texts, undecodable = _decode_numbered(proof.raw, proof.unproved, name)
-    lines = pl.DataFrame({'line': proof.unproved, 'text': texts}, schema={'line': pl.Int64, 'text': pl.String})
-    proved = pl.DataFrame({'line': pl.int_range(1, proof.lines + 1, dtype=pl.Int64, eager=True)})
-    return proved.filter(~pl.col('line').is_in(proof.unproved)), lines, undecodable
-
-def _decode_proved(lines:pl.DataFrame, fmt:Format, proof:_Proof, progress=False, size:int=0)->tuple[list, pl.DataFrame]:
-    "Decoded frames (format fields + line) of the proved lines, and the lines left for the careful path."
-    proved = ~lines['line'].is_in(proof.unproved)
-    todo = lines.filter(proved)
-    batches = [todo.slice(start, BATCH_ROWS) for start in range(0, len(todo), BATCH_ROWS)]
-    frames, rest = [], [lines.filter(~proved)]
-    with _progress_bar(len(todo), progress, size) as bar, ThreadPoolExecutor(2) as pool:  # polars decodes without the GIL
-        for (ok, bad), batch in zip(pool.map(lambda b: _decode_batches(b, _dtype(fmt)), batches), batches):
-            frames += [d.drop('text') for d in ok]; rest += bad  # a proved line polars cannot decode takes the careful path
-            bar.update(len(batch))
-    return frames, pl.concat(rest).sort('line')
+    return pl.DataFrame({'line': proof.unproved, 'text': texts}, schema={'line': pl.Int64, 'text': pl.String}), undecodable
 
 # %% ../nbs/01_data.ipynb #6c2a6808
 def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
@@ -468,19 +522,18 @@ def _read_jsonl(path:Path, name:str, fmt_name:str, checked:_Checked, progress,
         keys = _first_record_keys(_head_lines(path))
         fmt_name = detect_format(keys, name) if keys is not None else 'codesimpleqa'
     fmt, frames, doubtful = FORMATS[fmt_name], [], []
-    # the compiled proof also speeds up loading: a proved line needs no checks, only decoding (`_decode_proved`)
-    proof = _prove_jsonl(path, fmt, progress=progress)
-    if validate_only and proof is not None and proof.lines and proof.raw is not None:  # only the unproved lines are read into Python
-        proved, lines, undecodable = _unproved_lines(proof, name)
-        frames.append(proved)
+    # the compiled scan proves lines valid and, when loading, hands back their values too
+    scanned = _prove_jsonl(path, fmt, progress=progress) if validate_only else _extract_jsonl(path, fmt, progress=progress)
+    proof = scanned if validate_only else scanned and scanned[0]
+    if proof is not None and proof.lines:  # only the unproved lines are read into Python
+        lines, undecodable = _unproved_lines(proof, path, name)
+        proved = pl.int_range(1, proof.lines + 1, dtype=pl.Int64, eager=True).alias('line')
+        frames += [proved.filter(~proved.is_in(proof.unproved)).to_frame()] if validate_only else scanned[1]
     else:
         lines, undecodable = _read_lines(path, name)
         if validate_only and (proved := _proved_lines(lines, fmt, proof)) is not None:
             frames.append(lines.filter(proved).select('line'))
             lines = lines.filter(~proved)
-        elif not validate_only and proof is not None and proof.lines == len(lines):
-            decoded, lines = _decode_proved(lines, fmt, proof, progress, path.stat().st_size)
-            frames += decoded
     proved_rows = sum(len(f) for f in frames)
     records = lines.filter(pl.col('text').str.strip_chars().str.len_bytes() > 0)
     if not len(records) and not undecodable and not proved_rows: raise InvalidInput([Problem(name, None, '-', 'empty file')])
@@ -637,7 +690,8 @@ def read_questions(src,                # a path, 'sample', a polars DataFrame or
     out = None
     if table:
         parts = [f for f in frames if len(f)] + ([_frame_of(checked.clean, fmt)] if checked.clean else [])
-        raw = pl.concat(parts, how='diagonal_relaxed').sort('line') if parts else _frame_of([], fmt)
+        raw = pl.concat(parts, how='diagonal_relaxed') if parts else _frame_of([], fmt)
+        if not raw['line'].is_sorted(): raw = raw.sort('line')  # proved lines come in order; doubtful ones join them
         source = f'{fmt.name}:{Path(name).name}' if name != '<memory>' else f'{fmt.name}:<memory>'
         out = _canonical(raw, fmt, source)
     return LoadResult(out, problems, quarantined, rows, loaded, fmt.name, name)

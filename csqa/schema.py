@@ -177,8 +177,10 @@ def with_ids(df:pl.DataFrame)->pl.DataFrame:
 
 def _map_distinct(s:pl.Series, normalize, skip_nulls:bool=True)->pl.Series:
     "`normalize` applied to each distinct value of `s` once (a file has a handful of labels and many rows)."
-    distinct = s.drop_nulls().unique().to_list()
-    out = s.replace_strict(distinct, [normalize(v) for v in distinct], default=None, return_dtype=pl.String)
+    s = s.cast(pl.String)
+    changed = {v: m for v in s.drop_nulls().unique().to_list() if (m := normalize(v)) != v}
+    # only the values that change are replaced: most labels are already canonical, and each pair costs a pass
+    out = s.replace(list(changed), list(changed.values())) if changed else s
     return out if skip_nulls else out.fill_null(normalize(None))
 
 def conform(df:pl.DataFrame, # a table with at least question, answer and lang

@@ -178,9 +178,9 @@ def test_data_paths_named_rightly(data, says, tmp_path):
 def test_no_progress_hides_the_bar_of_a_large_file(tiny_model_dir, tmp_path):
     big = tmp_path/'big.jsonl'
     row = '{{"question": "Which clause filters groups, case {}?", "answer": "HAVING", "domain": ["Databases", "Query Processing"], "programming_language": "sql", "human_language": "english"}}\n'
-    big.write_text(''.join(row.format(i) for i in range(210_000)))
+    big.write_text(''.join(row.format(i) for i in range(300_000)))  # 57 MB: 'auto' shows a bar above 50 MB or 200k rows
     args = ('answer', '--model', tiny_model_dir, '--data', big, '--limit', '1', '--max-tokens', '2', '--no-cache')
     shown = run_csqa(*args, '--out', tmp_path/'a')
-    assert shown.returncode == 0 and ('checking' in shown.stderr or 'proving' in shown.stderr), shown.stderr
+    assert shown.returncode == 0 and any(bar in shown.stderr for bar in ('checking', 'proving', 'reading')), shown.stderr
     hidden = run_csqa(*args, '--out', tmp_path/'b', '--no-progress')
     assert hidden.returncode == 0 and hidden.stderr.strip() == '', hidden.stderr
