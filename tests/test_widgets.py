@@ -225,3 +225,41 @@ def test_widget_figures_hold_no_nan(runs):
     for fig in (ex.bars, ex.heatmap, ex.forest, ex.transitions):
         assert all(finite(t.to_plotly_json()) for t in fig.data), fig.layout.title.text
     assert any(v is None for row in ex.heatmap.data[0].z for v in row)  # cells with no items stay blank
+
+
+def test_widgets_show_what_a_recomputation_from_the_rows_shows():
+    "The cube and indexes behind the widgets give the figures and the table that scoring and paging the selected rows give."
+    from csqa.widgets.views import slice_scores, rate_bars, f_heatmap, bilingual_pairs, transition_matrix, discordant_pairs, item_page
+    sample = load_questions('sample')
+    many = simulate_run(sample, 'many', n=3 * len(sample), seed=7)  # several samples per question
+    many.grades = many.grades.with_columns(pl.when(pl.int_range(pl.len()) % 29 == 0).then(pl.lit('judge_error')).otherwise('parse_status').alias('parse_status'))
+    ex = Explorer([many, simulate_run(sample, 'one', seed=8)], n_boot=40, seed=5, slice_='prog_lang')
+    assert ex.cube.exact
+    for filters in ({}, {'verdict': ['CORRECT', 'NOT_ATTEMPTED'], 'lang': ['zh']}, {'domain': ['Databases', 'Web Technologies'], 'run': ['many']}):
+        ex.set_filters(**({c: [] for c in ex.filters} | filters))
+        rows = ex.items.filter(ex.selection().expr())
+        scores = slice_scores(rows, [['prog_lang'], ['domain', 'prog_lang']], 40, 5)
+        want = rate_bars(scores, 'prog_lang', ex.selection().text())
+        for shown, t in zip(ex.bars.data, want.data):
+            assert list(shown.x) == list(t.x) and list(shown.y) == pytest.approx(list(t.y))
+            assert np.array(shown.error_y.array, float) == pytest.approx(np.array(t.error_y.array, float), nan_ok=True)
+            assert np.array(shown.customdata, float) == pytest.approx(np.array(t.customdata, float), nan_ok=True)
+        run, grader = rows.select('run', 'grader').row(0)
+        heat = f_heatmap(scores.filter((pl.col('run') == run) & (pl.col('grader') == grader)))
+        assert list(ex.heatmap.data[0].x) == list(heat.data[0].x) and list(ex.heatmap.data[0].y) == list(heat.data[0].y)
+        assert np.array(ex.heatmap.data[0].z, float) == pytest.approx(np.array(heat.data[0].z, float), nan_ok=True)
+        assert list(ex.heatmap.data[1].x) == list(heat.data[1].x)
+        no_lang = {c: v for c, v in filters.items() if c != 'lang'}
+        both = ex.items.filter(pl.all_horizontal([pl.col(c).is_in(v) for c, v in no_lang.items()] or [pl.lit(True)]) &
+                               (pl.col('run') == run) & (pl.col('grader') == grader))
+        pairs = bilingual_pairs(both)
+        assert ex.pairs.equals(pairs)
+        assert np.array(ex.transitions.data[0].z).tolist() == transition_matrix(pairs).drop('verdict_en').to_numpy().tolist()
+        assert f'{len(discordant_pairs(pairs))} discordant pairs' in ex.discordant.value
+        ex.search.value = 'E'
+        hits = rows.filter(pl.any_horizontal(pl.col(c).str.to_lowercase().str.contains('e', literal=True) for c in ('question', 'answer', 'response', 'raw')).fill_null(False))
+        page, shown, pages = item_page(hits, 1, ex.page_size)
+        ex.show_items(1)
+        assert len(page) and ex.rows.equals(page) and ex.table_items().equals(hits)
+        assert ex.page_label.value == f'page {shown + 1} of {pages} ({len(hits):,} items)'
+        ex.search.value = ''

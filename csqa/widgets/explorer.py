@@ -13,12 +13,13 @@ import ipywidgets as W
 from ..schema import UsageError
 from ..metrics import SLICE_SEP
 from ..report import forest_plot
-from .views import (Selection, explorer_items, slice_scores, rate_bars, bar_groups, f_heatmap, paired_outcomes,
-                                paired_slices, bilingual_pairs, transition_matrix, discordant_pairs, transition_heatmap,
-                                item_page, items_html, FILTER_COLUMNS, OUTCOMES)
+from .views import (Selection, explorer_items, slice_scores, rate_bars, rate_bars_data, bar_groups, f_heatmap, f_heatmap_data,
+                                paired_outcomes, paired_slices, transition_heatmap, transition_heatmap_data, transition_matrix,
+                                discordant_pairs, bilingual_pairs, item_page, page_span, items_html, ScoreCube, ItemIndex, PairIndex,
+                                FILTER_COLUMNS, OUTCOMES, SLICES)
 
 # %% auto #0
-__all__ = ['SLICES', 'DISCORDANT_COLUMNS', 'json_safe', 'sync_figure', 'Explorer', 'StaticViews']
+__all__ = ['DISCORDANT_COLUMNS', 'json_safe', 'sync_figure', 'update_figure', 'Explorer', 'StaticViews']
 
 # %% ../../nbs/31_widgets_explorer.ipynb #f3013cbf
 def json_safe(v):
@@ -40,8 +41,20 @@ def sync_figure(widget:go.FigureWidget, # the figure on screen
         widget.layout.title, widget.layout.height = fig.layout.title, fig.layout.height
         if fig.layout.shapes: widget.layout.shapes = fig.layout.shapes
 
+# %% ../../nbs/31_widgets_explorer.ipynb #f8aee642
+def update_figure(widget:go.FigureWidget, # the figure on screen, made by the view function whose data this is
+                  traces:list[dict],      # per trace, the properties that change (a view's `*_data`)
+                  layout:dict,            # the layout properties that change
+                 ):
+    "Write a view's changing data into the widget: one restyle per set of traces with the same properties, one relayout."
+    by_keys = {}
+    for i, t in enumerate(traces): by_keys.setdefault(tuple(t), []).append(i)
+    with widget.batch_update():
+        for keys, idx in by_keys.items():
+            widget.plotly_restyle({k: [json_safe(traces[i][k]) for i in idx] for k in keys}, idx)
+        widget.plotly_relayout(json_safe(layout))
+
 # %% ../../nbs/31_widgets_explorer.ipynb #8b5580d8
-SLICES = ('lang', 'prog_lang', 'domain', 'subdomain')
 DISCORDANT_COLUMNS = ['pair_id', 'question_en', 'verdict_en', 'verdict_zh', 'response_en', 'response_zh']
 _CSS = '<style>.csqa-items{border-collapse:collapse;font-size:12px}.csqa-items td,.csqa-items th{border-bottom:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}</style>'
 
@@ -58,6 +71,11 @@ class Explorer:
         self.runs = self.items['run'].unique(maintain_order=True).to_list()
         self.n_boot, self.page_size, self.min_n, self.seed = n_boot, page_size, min_n, seed
         self.drilled, self.page, self._updating = Selection(), 0, False
+        # aggregated once: a filter change or a click reads these, not the rows
+        self.cube, self.index = ScoreCube(self.items), ItemIndex(self.items)
+        self.pair_index = PairIndex(self.index)
+        for cell in (('run', 'grader', 'domain', 'prog_lang'), ('run', 'grader', slice_)) if len(self.items) else ():
+            self.index.where(Selection({c: [self.items[c][0]] for c in cell}))  # groups the items now, not on the first click
         self._build_controls(slice_)
         self.refresh()
 
@@ -115,25 +133,37 @@ class Explorer:
         "The items the filters select."
         return self.items.filter(self.selection().expr())
 
-    def views(self, template:str='plotly_white', # the figures' plotly template ('none' for the widgets' updates: no deep copy)
+    def _aggregate(self)->dict:
+        "The selection's aggregates, from the cube and the indexes: scores, the focus run and grader, its scores, its pairs."
+        sel = self.selection()
+        self._mask = self.index.mask(sel)  # in table order; the drill-down narrows it
+        by = [[self.slice.value], ['domain', 'prog_lang']]
+        scores = self.cube.scores(sel, by, self.n_boot, self.seed)
+        if scores is None: scores = slice_scores(self.items.filter(sel.expr()), by, self.n_boot, self.seed)
+        self._bar_keys = bar_groups(scores, self.slice.value)['keys'].to_list()
+        # the heatmap and the bilingual view show one run and grader: those of the selection's first item
+        rows = self.index.order[self._mask]
+        self.focus = (None, None) if not len(rows) else self.items.select('run', 'grader').row(int(rows.min()))
+        run, grader = self.focus
+        mine = scores.filter((pl.col('run') == run) & (pl.col('grader') == grader)) if run else scores.clear()
+        # a language filter would leave no pairs: the bilingual view ignores it
+        both_langs = self.index.mask(Selection({c: v for c, v in sel.active().items() if c != 'lang'}, empty=sel.empty))
+        self._pairs = self.pair_index.select(both_langs, run, grader)
+        return dict(selection=sel, scores=scores, mine=mine, label=f'{run} · {grader}' if run else '')
+
+    @property
+    def pairs(self)->pl.DataFrame:
+        "The bilingual pairs of the focus run and grader (`bilingual_pairs`), the language filter ignored."
+        return self.pair_index.pairs[self._pairs]
+
+    def views(self, template:str='plotly_white', # the figures' plotly template
              )->dict[str, go.Figure]:
         "Every view of the selection as a plain plotly figure: rates, heatmap, and the paired and bilingual views where they apply."
-        sel = self.selection()
-        items = self.items.filter(sel.expr())
-        scores = slice_scores(items, [[self.slice.value], ['domain', 'prog_lang']], self.n_boot, self.seed)
-        self._bar_keys = bar_groups(scores, self.slice.value)['keys'].to_list()
-        # the heatmap and the bilingual view show one run and grader: the first of the selection
-        self.focus = (None, None) if items.is_empty() else items.select('run', 'grader').row(0)
-        run, grader = self.focus
-        label = f'{run} · {grader}' if run else ''
-        mine = ((pl.col('run') == run) & (pl.col('grader') == grader)) if run else pl.lit(False)
-        figs = {'rates': rate_bars(scores, self.slice.value, sel.text(), template),
-                'heatmap': f_heatmap(scores.filter(mine), label, self.min_n, template)}
-        if self.paired: figs['paired'] = self._paired_view(items)
-        # a language filter would leave no pairs: the bilingual view ignores it
-        both_langs = self.items.filter(Selection({c: v for c, v in sel.active().items() if c != 'lang'}).expr() & mine)
-        self.pairs = bilingual_pairs(both_langs)
-        figs['transitions'] = transition_heatmap(transition_matrix(self.pairs), label, template)
+        a = self._aggregate()
+        figs = {'rates': rate_bars(a['scores'], self.slice.value, a['selection'].text(), template),
+                'heatmap': f_heatmap(a['mine'], a['label'], self.min_n, template)}
+        if self.paired: figs['paired'] = self._paired_view(self.items.filter(a['selection'].expr()))
+        figs['transitions'] = transition_heatmap(self.pair_index.matrix(self._pairs), a['label'], template)
         return figs
 
     def _paired_view(self, items:pl.DataFrame)->go.Figure:
@@ -153,18 +183,23 @@ class Explorer:
                                    '(Holm, Benjamini–Hochberg)</p>' + items_html(s, clip=60, columns=[c for c in cols if c in s.columns]))
         return forest_plot(self.comparison, 'f')
 
+    def _discordant_html(self)->str:
+        "The discordant pairs of the bilingual view: how many, and the first page of them."
+        d = self.pair_index.discordant(self._pairs)
+        return f'<p>{len(d)} discordant pairs (right in one language only)</p>' + \
+            items_html(self.pair_index.pairs[d[:self.page_size]], columns=DISCORDANT_COLUMNS)
+
     def refresh(self):
         "Recompute every view from the controls (called on each filter change)."
         if self._updating: return
-        figs = self.views(template='none')  # the widgets keep the template they were made with
-        sync_figure(self.bars, figs['rates']); sync_figure(self.heatmap, figs['heatmap'])
-        sync_figure(self.transitions, figs['transitions'])
-        if self.paired: sync_figure(self.forest, figs['paired'])
-        sel = self.selection()
-        self.filter_text.value = f'<b>selection:</b> {html.escape(sel.text())} — {len(self.items.filter(sel.expr())):,} items'
-        self.filter_code.value = f'items.filter({sel.code()})'
-        self.discordant.value = _CSS + f'<p>{len(discordant_pairs(self.pairs))} discordant pairs (right in one language only)</p>' + \
-            items_html(discordant_pairs(self.pairs).head(self.page_size), columns=DISCORDANT_COLUMNS)
+        a = self._aggregate()
+        update_figure(self.bars, *rate_bars_data(a['scores'], self.slice.value, a['selection'].text()))
+        update_figure(self.heatmap, *f_heatmap_data(a['mine'], a['label'], self.min_n))
+        update_figure(self.transitions, *transition_heatmap_data(self.pair_index.matrix(self._pairs), a['label']))
+        if self.paired: sync_figure(self.forest, self._paired_view(self.items.filter(a['selection'].expr())))
+        self.filter_text.value = f'<b>selection:</b> {html.escape(a["selection"].text())} — {int(self._mask.sum()):,} items'
+        self.filter_code.value = f'items.filter({a["selection"].code()})'
+        self.discordant.value = _CSS + self._discordant_html()
         self.show_items(page=0)
 
     def drill(self, **keys):
@@ -184,24 +219,39 @@ class Explorer:
         "What the item table shows: the filters, the drill-down and the search."
         return self.selection() & self.drilled & Selection(search=self.search.value.strip())
 
+    def _table_positions(self)->np.ndarray:
+        "Table positions of the filters' and the drill-down's items that contain the search text."
+        positions = self.index.where(self.drilled)  # the drilled group (every item without a drill-down)
+        positions = positions[self._mask[positions]]
+        text = self.search.value.strip()
+        return self.index.search(positions, text) if text else positions
+
+    def _outcome_rows(self, rows:pl.DataFrame)->pl.DataFrame:
+        "In comparison mode with an outcome chosen: the rows of the two runs' items with that outcome."
+        chosen = paired_outcomes(self.items.filter(self.selection().expr()), self.run_a.value, self.run_b.value) \
+            .filter(pl.col('outcome') == self.outcome.value).select('id', 'sample_idx', 'grader')
+        return rows.filter(pl.col('run').is_in([self.run_a.value, self.run_b.value])).join(chosen, on=['id', 'sample_idx', 'grader'], how='semi')
+
+    def _outcome_on(self)->bool: return self.paired and self.outcome.value != 'all'
+
     def table_items(self)->pl.DataFrame:
         "The items of the table (every page), the paired outcome applied in comparison mode."
-        # the columns' filters first, so the text search only reads the rows they leave
-        rows = self.items.filter((self.selection() & self.drilled).expr())
-        if self.search.value.strip(): rows = rows.filter(Selection(search=self.search.value.strip()).expr())
-        if self.paired and self.outcome.value != 'all':
-            chosen = paired_outcomes(self.items.filter(self.selection().expr()), self.run_a.value, self.run_b.value) \
-                .filter(pl.col('outcome') == self.outcome.value).select('id', 'sample_idx', 'grader')
-            rows = rows.filter(pl.col('run').is_in([self.run_a.value, self.run_b.value])).join(chosen, on=['id', 'sample_idx', 'grader'], how='semi')
-        return rows
+        rows = self.items[np.sort(self.index.order[self._table_positions()])]  # in the items' order
+        return self._outcome_rows(rows) if self._outcome_on() else rows
 
     def show_items(self, page:int=0):
         "Render one page of the table's items."
-        rows = self.table_items()
-        self.rows, self.page, pages = item_page(rows, page, self.page_size)
-        outcome = f'; {self.outcome.value} ({self.run_a.value} → {self.run_b.value})' if self.paired and self.outcome.value != 'all' else ''
+        if self._outcome_on():
+            rows = self.table_items()
+            self.rows, self.page, pages = item_page(rows, page, self.page_size)
+            n = len(rows)
+        else:  # the positions are in table order already: a page is a slice of them
+            positions = self._table_positions()
+            n, (self.page, pages) = len(positions), page_span(len(positions), page, self.page_size)
+            self.rows = self.index.rows(positions[self.page * self.page_size:(self.page + 1) * self.page_size])
+        outcome = f'; {self.outcome.value} ({self.run_a.value} → {self.run_b.value})' if self._outcome_on() else ''
         self.drill_text.value = f'<b>items:</b> {html.escape(self.table_selection().text())}{html.escape(outcome)}'
-        self.page_label.value = f'page {self.page + 1} of {pages} ({len(rows):,} items)'
+        self.page_label.value = f'page {self.page + 1} of {pages} ({n:,} items)'
         self.table.value = _CSS + items_html(self.rows)
 
     def export(self, path:str|Path)->Path:
@@ -234,7 +284,7 @@ class Explorer:
         figs = self.views()
         return StaticViews(self.selection().text(), f'items.filter({self.selection().code()})', figs,
                            {'items': items_html(self.rows), **({'paired differences': self.paired_table.value} if self.paired else {}),
-                            'discordant pairs': items_html(discordant_pairs(self.pairs).head(self.page_size), columns=DISCORDANT_COLUMNS)})
+                            'discordant pairs': self._discordant_html()})
 
 # %% ../../nbs/31_widgets_explorer.ipynb #5aa775a0
 class StaticViews:

@@ -11,16 +11,20 @@ import numpy as np
 import polars as pl
 import plotly.graph_objects as go
 from ..schema import VERDICTS, Verdict, UsageError
-from ..metrics import score, METRICS, SLICE_SEP
+from ..metrics import (score, METRICS, SLICE_SEP, EXCLUDED_STATUSES, EXCLUDED_COLUMNS, scorable, check_resampling,
+                          slice_keys, pattern_matrix, with_keys_first, _score_groups)
+from ..grades import COUNT_COLUMNS
 from ..compare import compare, Comparison
 from ..grades import read_grades
 from ..runs import read_answers
 
 # %% auto #0
 __all__ = ['ITEM_COLUMNS', 'FILTER_COLUMNS', 'SEARCH_COLUMNS', 'BAR_METRICS', 'BAR_COLORS', 'OUTCOMES', 'TABLE_COLUMNS',
-           'TableRun', 'simulate_run', 'as_run', 'explorer_items', 'Selection', 'slice_scores', 'bar_groups',
-           'rate_bars', 'f_heatmap', 'paired_outcomes', 'paired_slices', 'bilingual_pairs', 'transition_matrix',
-           'discordant_pairs', 'transition_heatmap', 'item_page', 'items_html']
+           'TABLE_ORDER', 'SLICES', 'TableRun', 'simulate_run', 'as_run', 'explorer_items', 'Selection', 'slice_scores',
+           'bar_groups', 'rate_bars_data', 'rate_bars', 'f_heatmap_data', 'f_heatmap', 'paired_outcomes',
+           'paired_slices', 'bilingual_pairs', 'verdict_codes', 'transition_counts', 'transition_matrix',
+           'discordant_pairs', 'transition_heatmap_data', 'transition_heatmap', 'page_span', 'item_page', 'items_html',
+           'ScoreCube', 'ItemIndex', 'PairIndex']
 
 # %% ../../nbs/30_widgets_views.ipynb #e5f66530
 @dataclass
@@ -136,6 +140,9 @@ class Selection:
         return Selection(values, ' '.join(filter(None, [self.search, other.search])), empty)
 
 # %% ../../nbs/30_widgets_views.ipynb #e30bb3ef
+def _no_scores()->pl.DataFrame:
+    return pl.DataFrame({'run': [], 'slice': [], 'grader': []}, schema={'run': pl.String, 'slice': pl.String, 'grader': pl.String})
+
 def slice_scores(items:pl.DataFrame, # `explorer_items`, already filtered
                  by:list,            # slice column lists, as `score`'s `by`
                  n_boot:int=200,     # bootstrap replicates for the F and CGA intervals
@@ -144,11 +151,10 @@ def slice_scores(items:pl.DataFrame, # `explorer_items`, already filtered
     "`csqa.metrics.score` per run of the selection (each grader separately)."
     parts = []
     for (name,), rows in items.group_by(['run'], maintain_order=True):
-        scorable = rows.filter(~pl.col('parse_status').is_in(['answer_error', 'judge_error']).fill_null(False))
+        scorable = rows.filter(~pl.col('parse_status').is_in(list(EXCLUDED_STATUSES)).fill_null(False))
         if scorable.is_empty(): continue
         parts.append(score(rows.drop('run'), by=by, n_boot=n_boot, seed=seed).with_columns(pl.lit(name).alias('run')))
-    return pl.concat(parts, how='diagonal_relaxed') if parts else pl.DataFrame({'run': [], 'slice': [], 'grader': []},
-                                                                                schema={'run': pl.String, 'slice': pl.String, 'grader': pl.String})
+    return pl.concat(parts, how='diagonal_relaxed') if parts else _no_scores()
 
 # %% ../../nbs/30_widgets_views.ipynb #ac55a1fa
 BAR_METRICS = ('correct', 'incorrect', 'not_attempted', 'cga', 'f')
@@ -165,50 +171,67 @@ def bar_groups(scores:pl.DataFrame, # `slice_scores` output
     label = pl.concat_str([pl.col(c).cast(pl.String).fill_null('—') for c in (*prefix, *keys)] or [pl.lit('all')], separator=' · ')
     return rows.with_columns(label.alias('label'), pl.struct('run', 'grader', *keys).alias('keys'))
 
-def rate_bars(scores:pl.DataFrame, # `slice_scores` output
-              slice_:str,          # the slice to draw
-              title:str='',        # the selection in words, shown under the title
-              template:str='plotly_white', # the plotly template ('none' is cheapest: the Explorer's updates use it)
-             )->go.Figure:         # five bar traces (one per rate), always in `BAR_METRICS` order
-    "Grouped bars of correct, incorrect, not attempted, CGA and F per group, with their intervals."
-    rows = bar_groups(scores, slice_)
-    fig = go.Figure(layout_template=template)
+def rate_bars_data(scores:pl.DataFrame, # `slice_scores` output
+                   slice_:str,          # the slice to draw
+                   title:str='',        # the selection in words, shown under the title
+                  )->tuple[list[dict], dict]: # per trace: x, y, error_y, customdata; the layout's title
+    "What of `rate_bars` changes with the selection: each bar trace's data and the title."
+    rows, traces = bar_groups(scores, slice_), []
     for m in BAR_METRICS:
         y = rows[m] * 100 if len(rows) else pl.Series([], dtype=pl.Float64)
         hi, lo = (rows[f'{m}_hi'] * 100 - y, y - rows[f'{m}_lo'] * 100) if len(rows) else (y, y)
-        fig.add_bar(name=m, x=rows['label'].to_list(), y=y.to_list(), marker_color=BAR_COLORS[m],
-                    error_y=dict(type='data', symmetric=False, array=hi.fill_nan(None).to_list(), arrayminus=lo.fill_nan(None).to_list()),
-                    customdata=np.column_stack([rows['n'].to_numpy(), rows[f'{m}_lo'].to_numpy() * 100, rows[f'{m}_hi'].to_numpy() * 100]) if len(rows) else [],
+        traces.append(dict(x=rows['label'].to_list(), y=y.to_list(),
+                           error_y=dict(type='data', symmetric=False, array=hi.fill_nan(None).to_list(), arrayminus=lo.fill_nan(None).to_list()),
+                           customdata=np.column_stack([rows['n'].to_numpy(), rows[f'{m}_lo'].to_numpy() * 100, rows[f'{m}_hi'].to_numpy() * 100]) if len(rows) else []))
+    return traces, dict(title=dict(text=f'Rates by {slice_}' + (f'<br><sup>{html.escape(title)}</sup>' if title else '')))
+
+def rate_bars(scores:pl.DataFrame, # `slice_scores` output
+              slice_:str,          # the slice to draw
+              title:str='',        # the selection in words, shown under the title
+              template:str='plotly_white', # the plotly template
+             )->go.Figure:         # five bar traces (one per rate), always in `BAR_METRICS` order
+    "Grouped bars of correct, incorrect, not attempted, CGA and F per group, with their intervals."
+    traces, layout = rate_bars_data(scores, slice_, title)
+    fig = go.Figure(layout_template=template)
+    for m, trace in zip(BAR_METRICS, traces):
+        fig.add_bar(name=m, marker_color=BAR_COLORS[m], **trace,
                     hovertemplate='%{x}<br>' + m + ' %{y:.1f}% [%{customdata[1]:.1f}, %{customdata[2]:.1f}]<br>n %{customdata[0]}<extra></extra>')
-    fig.update_layout(barmode='group', height=420, yaxis=dict(title='percent (95% CI)', range=[0, 100]),
-                      title=dict(text=f'Rates by {slice_}' + (f'<br><sup>{html.escape(title)}</sup>' if title else '')))
+    fig.update_layout(barmode='group', height=420, yaxis=dict(title='percent (95% CI)', range=[0, 100]), **layout)
     return fig
 
 # %% ../../nbs/30_widgets_views.ipynb #a624a948
+def f_heatmap_data(scores:pl.DataFrame, # `slice_scores` output with a `domain×prog_lang` slice, for one run and grader
+                   title:str='',        # the figure title's prefix (the run)
+                   min_n:int=10,        # cells with fewer items are marked
+                  )->tuple[list[dict], dict]: # the heatmap's and the marker trace's data; the title and height
+    "What of `f_heatmap` changes with the selection: the grid of F, n and intervals, the small cells, the title."
+    cells = scores.filter(pl.col('slice') == f'domain{SLICE_SEP}prog_lang')
+    if cells.is_empty(): cells = pl.DataFrame(schema={c: pl.String for c in ('domain', 'prog_lang')} | {c: pl.Float64 for c in ('f', 'n', 'f_lo', 'f_hi')})
+    domains, langs = sorted(cells['domain'].unique().to_list(), key=str), sorted(cells['prog_lang'].unique().to_list(), key=str)
+    at = ([{d: i for i, d in enumerate(domains)}[d] for d in cells['domain']], [{p: j for j, p in enumerate(langs)}[p] for p in cells['prog_lang']])
+    def grid(col):
+        g = np.full((len(domains), len(langs)), np.nan)
+        g[at] = cells[col].cast(pl.Float64).to_numpy()
+        return g
+    f, n, lo, hi = grid('f') * 100, grid('n'), grid('f_lo') * 100, grid('f_hi') * 100
+    small = cells.filter(pl.col('n') < min_n)
+    return ([dict(z=f, x=langs, y=domains, customdata=np.dstack([n, lo, hi]) if len(cells) else None),
+             dict(x=small['prog_lang'].to_list(), y=small['domain'].to_list(), customdata=small['n'].to_list())],
+            dict(title=dict(text=f'{title} F by domain × programming language (× marks n < {min_n})'.strip()), height=max(420, 24 * len(domains) + 180)))
+
 def f_heatmap(scores:pl.DataFrame, # `slice_scores` output with a `domain×prog_lang` slice, for one run and grader
               title:str='',        # the figure title's prefix (the run)
               min_n:int=10,        # cells with fewer items are marked
               template:str='plotly_white', # the plotly template
              )->go.Figure:         # a heatmap trace and a marker trace over the small cells
     "F by domain (rows) and programming language (columns); hover gives F, its interval and n."
-    cells = scores.filter(pl.col('slice') == f'domain{SLICE_SEP}prog_lang')
-    if cells.is_empty(): cells = pl.DataFrame(schema={c: pl.String for c in ('domain', 'prog_lang')} | {c: pl.Float64 for c in ('f', 'n', 'f_lo', 'f_hi')})
-    domains, langs = sorted(cells['domain'].unique().to_list(), key=str), sorted(cells['prog_lang'].unique().to_list(), key=str)
-    grid = lambda col: (cells.pivot(on='prog_lang', index='domain', values=col).join(pl.DataFrame({'domain': domains}), on='domain', how='right')
-                        .select([pl.col(c) if c in cells['prog_lang'] else pl.lit(None).alias(c) for c in langs]).to_numpy().astype(float)
-                        if len(cells) else np.zeros((0, 0)))
-    f, n, lo, hi = grid('f') * 100, grid('n'), grid('f_lo') * 100, grid('f_hi') * 100
-    fig = go.Figure(go.Heatmap(z=f, x=langs, y=domains, customdata=np.dstack([n, lo, hi]) if len(cells) else None, colorscale='Viridis',
-                               zmin=0, zmax=100, colorbar=dict(title='F %'), name='F',
+    (cells, small), layout = f_heatmap_data(scores, title, min_n)
+    fig = go.Figure(go.Heatmap(**cells, colorscale='Viridis', zmin=0, zmax=100, colorbar=dict(title='F %'), name='F',
                                hovertemplate='%{y} · %{x}<br>F %{z:.1f} [%{customdata[1]:.1f}, %{customdata[2]:.1f}]<br>n %{customdata[0]}<extra></extra>'),
                     layout_template=template)
-    small = cells.filter(pl.col('n') < min_n)
-    fig.add_scatter(x=small['prog_lang'].to_list(), y=small['domain'].to_list(), mode='markers', name=f'n < {min_n}',
-                    marker=dict(symbol='x-thin', size=10, line=dict(width=2, color='white')), customdata=small['n'].to_list(),
+    fig.add_scatter(**small, mode='markers', name=f'n < {min_n}', marker=dict(symbol='x-thin', size=10, line=dict(width=2, color='white')),
                     hovertemplate='%{y} · %{x}<br>only %{customdata} items<extra></extra>')
-    fig.update_layout(title=f'{title} F by domain × programming language (× marks n < {min_n})'.strip(),
-                      height=max(420, 24 * len(domains) + 180), yaxis=dict(autorange='reversed', type='category'),
-                      xaxis=dict(type='category'), showlegend=False)
+    fig.update_layout(**layout, yaxis=dict(autorange='reversed', type='category'), xaxis=dict(type='category'), showlegend=False)
     return fig
 
 # %% ../../nbs/30_widgets_views.ipynb #0f2c68e5
@@ -238,50 +261,74 @@ def paired_slices(items:pl.DataFrame, # `explorer_items` (filtered)
 
 # %% ../../nbs/30_widgets_views.ipynb #3c9ddbcf
 def bilingual_pairs(items:pl.DataFrame, # `explorer_items` of one run and grader (filtered)
-                   )->pl.DataFrame:     # pair_id, sample_idx, question_en/zh, verdict_en/zh, response_en/zh
+                    by:tuple=(),        # columns both sides must share besides the pair (the Explorer's index: run, grader)
+                    carry:tuple=(),     # further columns of each side to keep (suffixed `_en`, `_zh`)
+                   )->pl.DataFrame:     # *by, pair_id, sample_idx, id/question/verdict/response (and `carry`) _en and _zh
     "The pairs asked in both languages, side by side (first sample of each)."
     rows = items.filter(pl.col('pair_id').is_not_null() & pl.col('lang').is_in(['en', 'zh']))
     side = lambda lang: rows.filter(pl.col('lang') == lang).select(
-        'pair_id', 'sample_idx', *[pl.col(c).alias(f'{c}_{lang}') for c in ('id', 'question', 'verdict', 'response')])
-    return side('en').join(side('zh'), on=['pair_id', 'sample_idx'], how='inner').sort('pair_id', 'sample_idx')
+        *by, 'pair_id', 'sample_idx', *[pl.col(c).alias(f'{c}_{lang}') for c in ('id', 'question', 'verdict', 'response', *carry)])
+    return side('en').join(side('zh'), on=[*by, 'pair_id', 'sample_idx'], how='inner').sort(*by, 'pair_id', 'sample_idx')
+
+def verdict_codes(verdicts:pl.Series)->np.ndarray:
+    "Each verdict's index in `VERDICTS` (anything else: `len(VERDICTS)`)."
+    other = len(VERDICTS)
+    return verdicts.replace_strict({v: i for i, v in enumerate(VERDICTS)}, default=other, return_dtype=pl.Int64).fill_null(other).to_numpy()
+
+def transition_counts(en:np.ndarray, zh:np.ndarray, # `verdict_codes` of each pair's two sides
+                     )->pl.DataFrame:  # verdict_en, then one count column per ZH verdict, every verdict listed
+    "How many pairs got each (EN verdict, ZH verdict), from verdict codes."
+    k = len(VERDICTS) + 1
+    counts = np.bincount(en * k + zh, minlength=k * k).reshape(k, k)[:-1, :-1]
+    return pl.DataFrame({'verdict_en': list(VERDICTS), **{v: counts[:, j] for j, v in enumerate(VERDICTS)}})
 
 def transition_matrix(pairs:pl.DataFrame, # `bilingual_pairs`
                      )->pl.DataFrame:     # verdict_en, then one count column per ZH verdict, every verdict listed
     "How many pairs got each (EN verdict, ZH verdict)."
-    counts = pairs.group_by('verdict_en', 'verdict_zh').len()
-    grid = pl.DataFrame({'verdict_en': list(VERDICTS)}).join(pl.DataFrame({'verdict_zh': list(VERDICTS)}), how='cross') \
-             .join(counts, on=['verdict_en', 'verdict_zh'], how='left').with_columns(pl.col('len').fill_null(0))
-    return grid.pivot(on='verdict_zh', index='verdict_en', values='len').select('verdict_en', *VERDICTS)
+    return transition_counts(verdict_codes(pairs['verdict_en']), verdict_codes(pairs['verdict_zh']))
 
 def discordant_pairs(pairs:pl.DataFrame)->pl.DataFrame:
     "The pairs answered correctly in exactly one language."
     return pairs.filter((pl.col('verdict_en') == 'CORRECT') != (pl.col('verdict_zh') == 'CORRECT'))
+
+def transition_heatmap_data(matrix:pl.DataFrame, # `transition_matrix`
+                            title:str='',        # the run
+                           )->tuple[list[dict], dict]:
+    "What of `transition_heatmap` changes with the selection: the counts and the title."
+    z = matrix.select(VERDICTS).to_numpy()
+    return [dict(z=z, text=z)], dict(title=dict(text=f'{title} EN × ZH verdicts of the same fact'.strip()))
 
 def transition_heatmap(matrix:pl.DataFrame, # `transition_matrix`
                        title:str='',        # the run
                        template:str='plotly_white', # the plotly template
                       )->go.Figure:
     "The EN × ZH verdict matrix as an annotated heatmap."
-    z = matrix.select(VERDICTS).to_numpy()
-    fig = go.Figure(go.Heatmap(z=z, x=list(VERDICTS), y=list(VERDICTS), colorscale='Blues', text=z, texttemplate='%{text}',
+    (trace,), layout = transition_heatmap_data(matrix, title)
+    fig = go.Figure(go.Heatmap(**trace, x=list(VERDICTS), y=list(VERDICTS), colorscale='Blues', texttemplate='%{text}',
                                hovertemplate='EN %{y} · ZH %{x}<br>%{z} pairs<extra></extra>'),
                     layout_template=template)
-    fig.update_layout(title=f'{title} EN × ZH verdicts of the same fact'.strip(), height=400,
-                      xaxis_title='Chinese', yaxis=dict(title='English', autorange='reversed'))
+    fig.update_layout(**layout, height=400, xaxis_title='Chinese', yaxis=dict(title='English', autorange='reversed'))
     return fig
 
 # %% ../../nbs/30_widgets_views.ipynb #525d86f4
 TABLE_COLUMNS = ('run', 'id', 'lang', 'domain', 'prog_lang', 'question', 'answer', 'response', 'verdict', 'raw', 'confidence', 'latency_s')
+TABLE_ORDER = ('run', 'id', 'sample_idx', 'grader')
+
+def page_span(n:int,    # items in the selection
+              page:int, # the page asked for (0-based)
+              size:int, # rows per page
+             )->tuple[int, int]: # (the page shown, number of pages)
+    "The page asked for, clipped to the pages there are (an empty selection has one empty page)."
+    pages = max(1, -(-n // size))
+    return min(max(page, 0), pages - 1), pages
 
 def item_page(items:pl.DataFrame, # the selected items
               page:int=0,         # 0-based page number (clipped to the last page)
               size:int=20,        # rows per page
              )->tuple[pl.DataFrame, int, int]: # (the page's rows, the page shown, number of pages)
     "One page of the selected items, in a stable order (run, id, sample, grader)."
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 0), pages - 1)
-    rows = items.sort('run', 'id', 'sample_idx', 'grader').slice(page * size, size)
-    return rows, page, pages
+    page, pages = page_span(len(items), page, size)
+    return items.sort(*TABLE_ORDER).slice(page * size, size), page, pages
 
 def items_html(rows:pl.DataFrame, # rows to show
                clip:int=240,      # characters shown of each text cell
@@ -289,7 +336,175 @@ def items_html(rows:pl.DataFrame, # rows to show
               )->str:
     "An HTML table of item rows: question, gold, response, verdict, grader output, confidence, latency (escaped)."
     cols = columns or [c for c in TABLE_COLUMNS if c in rows.columns]
-    cell = lambda v: '' if v is None else html.escape(f'{v:.2f}' if isinstance(v, float) else (str(v)[:clip] + '…' if len(str(v)) > clip else str(v)))
+    def cell(v)->str:
+        if v is None: return ''
+        if isinstance(v, float): return html.escape(f'{v:.2f}')
+        s = str(v)
+        return html.escape(s[:clip] + '…' if len(s) > clip else s)
     head = ''.join(f'<th>{html.escape("gold" if c == "answer" else "grader output" if c == "raw" else c)}</th>' for c in cols)
-    body = ''.join('<tr>' + ''.join(f'<td>{cell(v)}</td>' for v in row) + '</tr>' for row in rows.select(cols).iter_rows())
+    body = ''.join('<tr><td>' + '</td><td>'.join(map(cell, row)) + '</td></tr>' for row in rows.select(cols).iter_rows())
     return f'<table class="csqa-items"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+# %% ../../nbs/30_widgets_views.ipynb #526cc1ac
+SLICES = ('lang', 'prog_lang', 'domain', 'subdomain')
+
+class ScoreCube:
+    "The items' scorable answers counted once by run, grader, slice columns and each question's verdict counts."
+    def __init__(self, items:pl.DataFrame, # `explorer_items` (every row)
+                ):
+        self.exact, self.runs, units, left = True, [], [], []
+        excluded = pl.col('parse_status').is_in(list(EXCLUDED_STATUSES)).fill_null(False)
+        for (name,), rows in items.group_by(['run'], maintain_order=True):
+            if rows.filter(~excluded).is_empty(): continue  # nothing to score: `slice_scores` skips the run too
+            df, left_out = scorable(rows.drop('run'))  # validated as `score` validates it
+            # exact only if the filter's verdicts are the scored ones and a question's slice columns never vary
+            self.exact &= bool(df['verdict'].equals(rows.filter(~excluded)['verdict'])) and \
+                df.select(pl.struct('grader', 'id').n_unique()).item() == df.select(pl.struct('grader', 'id', *SLICES).n_unique()).item()
+            units.append(df.group_by('grader', 'id', *SLICES).agg(pl.col(COUNT_COLUMNS).sum())
+                           .group_by('grader', *SLICES, *COUNT_COLUMNS).agg(pl.len().cast(pl.Int64).alias('freq'))
+                           .with_columns(pl.lit(name).alias('run')))
+            left.append(left_out.group_by('grader', *SLICES, 'verdict', 'parse_status').agg(pl.len().cast(pl.Int64).alias('rows'))
+                                .with_columns(pl.lit(name).alias('run')))
+            self.runs.append(name)
+        keys = {c: pl.String for c in ('grader', *SLICES)}
+        self.units = pl.concat(units) if units else pl.DataFrame(schema=keys | {c: pl.Int64 for c in (*COUNT_COLUMNS, 'freq')} | {'run': pl.String})
+        self.left_out = pl.concat(left) if left else pl.DataFrame(schema=keys | {'verdict': pl.String, 'parse_status': pl.String, 'rows': pl.Int64, 'run': pl.String})
+
+    def scores(self, selection:Selection, # the filters (a search reads text the cube does not hold: None)
+               by:list,                   # slice column lists, as `score`'s `by`
+               n_boot:int=200,            # bootstrap replicates
+               seed:int=0,                # the bootstrap seed
+              )->pl.DataFrame|None:       # `slice_scores` of the selected items; None where the cube cannot give it exactly
+        "`slice_scores(items.filter(selection.expr()), by, n_boot, seed)`, computed from the cube."
+        values = selection.active()
+        if not self.exact or selection.search or any(c not in ('run', 'grader', 'verdict', *SLICES) for c in values): return None
+        check_resampling(n_boot, 0.95)
+        verdicts = values.pop('verdict', None)
+        keep = pl.lit(not selection.empty)
+        for c, v in values.items(): keep &= pl.col(c).is_in(v)
+        units, left_out = self.units.filter(keep), self.left_out.filter(keep)
+        if verdicts is not None:  # each question keeps only its answers of these verdicts
+            units = units.with_columns([pl.col(c) * int(v in verdicts) for v, c in zip(VERDICTS, COUNT_COLUMNS)]) \
+                         .filter(pl.sum_horizontal(COUNT_COLUMNS) > 0)
+            left_out = left_out.filter(pl.col('verdict').is_in(verdicts))
+        parts = [self._score_run(units.filter(pl.col('run') == name), left_out.filter(pl.col('run') == name), by, n_boot, seed)
+                 for name in self.runs]
+        parts = [p.with_columns(pl.lit(name).alias('run')) for name, p in zip(self.runs, parts) if p is not None]
+        return pl.concat(parts, how='diagonal_relaxed') if parts else _no_scores()
+
+    def _score_run(self, units:pl.DataFrame, left_out:pl.DataFrame, by, n_boot:int, seed:int)->pl.DataFrame|None:
+        "One run's scores, step by step as `csqa.metrics.score` computes them from its rows."
+        if units.is_empty(): return None
+        unit_is_row = bool((units.select(pl.sum_horizontal(COUNT_COLUMNS)).to_series() == 1).all())  # one answer per question
+        rng, parts = np.random.default_rng(seed), []
+        for keys in slice_keys(units, by):
+            keys_g = ['grader', *keys]
+            groups, freq, patterns = pattern_matrix(units.group_by([*keys_g, *COUNT_COLUMNS]).agg(pl.col('freq').sum()), keys_g)
+            part = _score_groups(groups, freq, patterns, n_boot, rng, 0.95, unit_is_row)
+            if left_out.is_empty(): part = part.with_columns(pl.lit(0, pl.Int64).alias(c) for c in (*EXCLUDED_COLUMNS, 'n_excluded'))
+            else:
+                excluded = left_out.group_by(keys_g).agg(
+                    *[pl.col('rows').filter(pl.col('parse_status') == s).sum().cast(pl.Int64).alias(c) for s, c in zip(EXCLUDED_STATUSES, EXCLUDED_COLUMNS)],
+                    pl.col('rows').sum().cast(pl.Int64).alias('n_excluded'))
+                part = part.join(excluded, on=keys_g, how='left', nulls_equal=True).with_columns(pl.col(*EXCLUDED_COLUMNS, 'n_excluded').fill_null(0))
+            parts.append(part.with_columns(pl.lit(SLICE_SEP.join(keys) or 'overall').alias('slice')))
+        return with_keys_first(pl.concat(parts, how='diagonal_relaxed'), units, by)
+
+# %% ../../nbs/30_widgets_views.ipynb #05381475
+_SEP = '\x00'  # joins the searched columns in the search text: a search cannot match across two of them
+
+class ItemIndex:
+    "The items in table order with integer codes of the filter columns and a lowercase search text: selections as numpy masks."
+    def __init__(self, items:pl.DataFrame, # `explorer_items`
+                ):
+        self.items = items
+        self.order = items.with_row_index('_row').sort(*TABLE_ORDER)['_row'].to_numpy()  # table position → row
+        rows = items[self.order]
+        self.values, self.codes, self._groups = {}, {}, {}
+        for c in FILTER_COLUMNS:
+            self.values[c] = {v: i for i, v in enumerate(rows[c].drop_nulls().unique().to_list())}
+            none = len(self.values[c])  # the code of null, which no filter accepts
+            self.codes[c] = rows[c].replace_strict(self.values[c], default=none, return_dtype=pl.Int32).fill_null(none).to_numpy()
+        self.text = rows.select(pl.concat_str([pl.col(c).cast(pl.String).str.to_lowercase().fill_null('') for c in SEARCH_COLUMNS],
+                                              separator=_SEP)).to_series()
+
+    def mask(self, selection:Selection, # its values (its search: `search`)
+            )->np.ndarray:              # one bool per item, in table order
+        "Which items the selection's values accept."
+        keep = np.full(len(self.order), not selection.empty)
+        for c, v in selection.active().items():
+            if c not in self.codes:  # a column no filter offers (a drill-down by hand): read it
+                keep &= self.items.select(pl.col(c).is_in(v).fill_null(False)).to_series().to_numpy()[self.order]
+                continue
+            accepted = np.zeros(len(self.values[c]) + 1, bool)
+            accepted[[self.values[c][x] for x in v if x in self.values[c]]] = True
+            keep &= accepted[self.codes[c]]
+        return keep
+
+    def where(self, selection:Selection, # its values (its search: `search`)
+             )->np.ndarray:              # table positions, ascending
+        "The table positions of the items the selection's values accept; one value per column reads a group index."
+        values = selection.active()
+        if selection.empty or not values or any(len(v) != 1 or c not in self.codes for c, v in values.items()):
+            return np.flatnonzero(self.mask(selection))
+        cols = tuple(sorted(values))
+        if cols not in self._groups: self._groups[cols] = self._group_index(cols)
+        if self._groups[cols] is None: return np.flatnonzero(self.mask(selection))
+        keys, starts, order = self._groups[cols]
+        if any(values[c][0] not in self.values[c] for c in cols): return order[:0]
+        key = self._combined({c: np.array([self.values[c][values[c][0]]]) for c in cols}, cols)[0]
+        i = np.searchsorted(keys, key)
+        return order[starts[i]:starts[i + 1]] if i < len(keys) and keys[i] == key else order[:0]
+
+    def _combined(self, codes:dict, cols:tuple)->np.ndarray:
+        "One integer per item for its codes in `cols` (mixed radix)."
+        out = np.zeros(len(next(iter(codes.values()))), np.int64)
+        for c in cols: out = out * (len(self.values[c]) + 1) + codes[c]
+        return out
+
+    def _group_index(self, cols:tuple)->tuple[np.ndarray, np.ndarray, np.ndarray]|None:
+        "The items grouped by `cols`: each group's key, where it starts in `order`, and `order` (positions by group, ascending within)."
+        if np.prod([len(self.values[c]) + 1.0 for c in cols]) >= 2**62: return None  # too many combinations for one integer: masks instead
+        code = self._combined({c: self.codes[c] for c in cols}, cols)
+        order = np.argsort(code, kind='stable')
+        keys, starts = np.unique(code[order], return_index=True)
+        return keys, np.append(starts, len(order)), order
+
+    def search(self, positions:np.ndarray, # table positions to search
+               text:str,                   # the search text (case-insensitive, literal)
+              )->np.ndarray:               # the positions whose question, gold, response or grader output contains it
+        "The positions `Selection(search=text)` accepts."
+        if _SEP in text: return positions[self.rows(positions).select(Selection(search=text).expr()).to_series().to_numpy()]
+        return positions[self.text.gather(positions).str.contains(text.lower(), literal=True).to_numpy()]
+
+    def rows(self, positions:np.ndarray)->pl.DataFrame:
+        "The items at these table positions, in that order."
+        return self.items[self.order[positions]]
+
+# %% ../../nbs/30_widgets_views.ipynb #8f3c4aa9
+class PairIndex:
+    "Every run and grader's EN–ZH pairs (`bilingual_pairs`), joined once, with the table position of each side's row."
+    def __init__(self, index:ItemIndex):
+        position = np.empty(len(index.order), np.int64); position[index.order] = np.arange(len(index.order))
+        pairs = bilingual_pairs(index.items.with_row_index('_row'), by=('run', 'grader'), carry=('_row',))
+        self.en, self.zh = (position[pairs[f'_row_{l}'].to_numpy()] for l in ('en', 'zh'))
+        self.verdict_en, self.verdict_zh = verdict_codes(pairs['verdict_en']), verdict_codes(pairs['verdict_zh'])
+        spans = pairs.with_row_index('_i').group_by('run', 'grader', maintain_order=True).agg(pl.col('_i').min().alias('lo'), pl.col('_i').max().alias('hi') + 1)
+        self.spans = {(run, grader): (lo, hi) for run, grader, lo, hi in spans.iter_rows()}  # `pairs` is sorted by run and grader
+        self.pairs = pairs.drop('run', 'grader', '_row_en', '_row_zh')
+
+    def select(self, mask:np.ndarray, # `ItemIndex.mask` of the selection
+               run:str, grader:str,  # the run and grader whose pairs to take
+              )->np.ndarray:         # positions in `pairs`, in its order
+        "The pairs of this run and grader whose two rows `mask` accepts."
+        lo, hi = self.spans.get((run, grader), (0, 0))
+        return lo + np.flatnonzero(mask[self.en[lo:hi]] & mask[self.zh[lo:hi]])
+
+    def matrix(self, chosen:np.ndarray)->pl.DataFrame:
+        "`transition_matrix` of the chosen pairs."
+        return transition_counts(self.verdict_en[chosen], self.verdict_zh[chosen])
+
+    def discordant(self, chosen:np.ndarray)->np.ndarray:
+        "The chosen pairs answered correctly in exactly one language (`discordant_pairs`)."
+        right = VERDICTS.index('CORRECT')
+        return chosen[(self.verdict_en[chosen] == right) != (self.verdict_zh[chosen] == right)]
