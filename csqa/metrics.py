@@ -18,7 +18,7 @@ from .backends import require_number
 __all__ = ['RATES', 'METRICS', 'SLICE_SEP', 'SMALL_N', 'EXCLUDED_STATUSES', 'EXCLUDED_COLUMNS', 'rates_from_counts',
            'wilson_interval', 'bootstrap_totals', 'slice_keys', 'unit_of', 'unit_patterns', 'pattern_matrix',
            'slice_groups', 'with_keys_first', 'percentile_interval', 'excluded_counts', 'check_resampling', 'scorable',
-           'score', 'confidence_bins', 'calibration', 'ece_interval', 'penalized_scores']
+           'score_slices', 'score', 'confidence_bins', 'calibration', 'ece_interval', 'penalized_scores']
 
 # %% ../nbs/23_metrics.ipynb #326ebd2e
 RATES = ('correct', 'incorrect', 'not_attempted', 'parse_error')
@@ -185,11 +185,13 @@ EXCLUDED_COLUMNS = tuple(f'n_{s}' for s in EXCLUDED_STATUSES)  # their counts in
 
 def excluded_counts(left_out:pl.DataFrame, # the rows left out (each with a `parse_status` in `EXCLUDED_STATUSES`)
                     keys:list[str],        # the group keys
+                    weight:str|None=None,  # a column counting the rows each line stands for (an aggregated table); None: one each
                    )->pl.DataFrame:        # keys, one `n_<status>` column per excluded status, and `n_excluded`
     "How many rows of each group were left out, by status."
+    rows = pl.col(weight) if weight else pl.lit(1, pl.Int64)
     return left_out.group_by(keys, maintain_order=True).agg(
-        *[(pl.col('parse_status') == s).sum().cast(pl.Int64).alias(c) for s, c in zip(EXCLUDED_STATUSES, EXCLUDED_COLUMNS)],
-        pl.len().cast(pl.Int64).alias('n_excluded'))
+        *[((pl.col('parse_status') == s) * rows).sum().cast(pl.Int64).alias(c) for s, c in zip(EXCLUDED_STATUSES, EXCLUDED_COLUMNS)],
+        (rows.sum() if weight else pl.len()).cast(pl.Int64).alias('n_excluded'))
 
 # %% ../nbs/23_metrics.ipynb #a63aaaff
 def check_resampling(n_boot:int, # bootstrap replicates
@@ -219,6 +221,25 @@ def scorable(grades:pl.DataFrame,  # a grades table
         raise UsageError(f'nothing to score: {what} (parse_status {statuses})')
     return verdict_indicators(df), left_out
 
+# %% ../nbs/23_metrics.ipynb #a3441dbb
+def score_slices(frame:pl.DataFrame,    # what the slices are cut from: scored rows, or any table with their slice columns
+                 by,                    # slice columns, as for `slice_keys`
+                 patterns_of,           # group keys → the unit-pattern table of that grouping (`unit_patterns`' shape)
+                 left_out:pl.DataFrame, # the rows left out, as `excluded_counts` reads them
+                 n_boot:int, seed:int, ci:float,
+                 unit_is_row:bool,      # each unit is one row (Wilson intervals for the rates)
+                 weight:str|None=None,  # `excluded_counts`' weight, for an aggregated `left_out`
+                )->pl.DataFrame:
+    "`score`'s table from unit patterns: per slice (overall, per language, then `by`), its groups scored, with their left-out counts."
+    rng, parts = np.random.default_rng(seed), []
+    for keys in slice_keys(frame, by):
+        keys_g = ['grader', *keys]
+        part = _score_groups(*pattern_matrix(patterns_of(keys_g), keys_g), n_boot, rng, ci, unit_is_row)
+        part = part.join(excluded_counts(left_out, keys_g, weight), on=keys_g, how='left', nulls_equal=True) \
+                   .with_columns(pl.col(*EXCLUDED_COLUMNS, 'n_excluded').fill_null(0))
+        parts.append(part.with_columns(pl.lit(SLICE_SEP.join(keys) or 'overall').alias('slice')))
+    return with_keys_first(pl.concat(parts, how='diagonal_relaxed'), frame, by)
+
 # %% ../nbs/23_metrics.ipynb #5cbcb3f0
 def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, grader)
           by:list|str|None=None, # slice columns, e.g. ['lang', 'domain'], or a list of such lists / 'a,b' strings
@@ -233,13 +254,7 @@ def score(grades:pl.DataFrame,   # a grades table (one row per id, sample_idx, g
     df, left_out = scorable(grades, grader)
     unit = unit_of(df, cluster)
     unit_is_row = cluster is None and df.select(pl.struct('id', 'grader').n_unique()).item() == len(df)
-    rng, parts = np.random.default_rng(seed), []
-    for name, keys, groups, freq, patterns in slice_groups(df, by, unit):
-        part = _score_groups(groups, freq, patterns, n_boot, rng, ci, unit_is_row)
-        part = part.join(excluded_counts(left_out, keys), on=keys, how='left', nulls_equal=True) \
-                   .with_columns(pl.col(*EXCLUDED_COLUMNS, 'n_excluded').fill_null(0))
-        parts.append(part.with_columns(pl.lit(name).alias('slice')))
-    return with_keys_first(pl.concat(parts, how='diagonal_relaxed'), df, by)
+    return score_slices(df, by, lambda keys: unit_patterns(df, keys, unit), left_out, n_boot, seed, ci, unit_is_row)
 
 # %% ../nbs/23_metrics.ipynb #2a40aa1f
 def confidence_bins(confidence:np.ndarray, # stated confidences, 0–100
