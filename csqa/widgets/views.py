@@ -12,7 +12,7 @@ import polars as pl
 import plotly.graph_objects as go
 from ..schema import VERDICTS, Verdict, UsageError
 from ..metrics import (score, METRICS, SLICE_SEP, EXCLUDED_STATUSES, EXCLUDED_COLUMNS, scorable, check_resampling,
-                          slice_keys, pattern_matrix, with_keys_first, _score_groups)
+                          score_slices)
 from ..grades import COUNT_COLUMNS
 from ..compare import compare, Comparison
 from ..grades import read_grades
@@ -396,19 +396,8 @@ class ScoreCube:
         "One run's scores, step by step as `csqa.metrics.score` computes them from its rows."
         if units.is_empty(): return None
         unit_is_row = bool((units.select(pl.sum_horizontal(COUNT_COLUMNS)).to_series() == 1).all())  # one answer per question
-        rng, parts = np.random.default_rng(seed), []
-        for keys in slice_keys(units, by):
-            keys_g = ['grader', *keys]
-            groups, freq, patterns = pattern_matrix(units.group_by([*keys_g, *COUNT_COLUMNS]).agg(pl.col('freq').sum()), keys_g)
-            part = _score_groups(groups, freq, patterns, n_boot, rng, 0.95, unit_is_row)
-            if left_out.is_empty(): part = part.with_columns(pl.lit(0, pl.Int64).alias(c) for c in (*EXCLUDED_COLUMNS, 'n_excluded'))
-            else:
-                excluded = left_out.group_by(keys_g).agg(
-                    *[pl.col('rows').filter(pl.col('parse_status') == s).sum().cast(pl.Int64).alias(c) for s, c in zip(EXCLUDED_STATUSES, EXCLUDED_COLUMNS)],
-                    pl.col('rows').sum().cast(pl.Int64).alias('n_excluded'))
-                part = part.join(excluded, on=keys_g, how='left', nulls_equal=True).with_columns(pl.col(*EXCLUDED_COLUMNS, 'n_excluded').fill_null(0))
-            parts.append(part.with_columns(pl.lit(SLICE_SEP.join(keys) or 'overall').alias('slice')))
-        return with_keys_first(pl.concat(parts, how='diagonal_relaxed'), units, by)
+        return score_slices(units, by, lambda keys: units.group_by([*keys, *COUNT_COLUMNS]).agg(pl.col('freq').sum()),
+                            left_out, n_boot, seed, 0.95, unit_is_row, weight='rows')
 
 # %% ../../nbs/30_widgets_views.ipynb #05381475
 _SEP = '\x00'  # joins the searched columns in the search text: a search cannot match across two of them
