@@ -12,13 +12,14 @@ import pyarrow as pa
 from ..schema import QUESTION_SCHEMA, UsageError
 from .ingest import CleanConfig, Source, clean_batch, ingest
 from .synth import SynthConfig, empty_pairs, synthesize
-from .dedup import DedupConfig, DedupResult, chain, dedup_text, exact_dedup, minhash_signatures, near_dedup, save_split
+from .dedup import DedupConfig, DedupResult, chain, exact_dedup, near_dedup, save_split
+from .scale import near_dedup_on_ray
 from .decontam import BenchmarkIndex, DecontamConfig, decontaminate
 
 # %% auto #0
 __all__ = ['ENGINES', 'CorpusConfig', 'load_corpus_config', 'write_atomic', 'write_json_atomic', 'shard_name', 'pending',
-           'signature_batch', 'stage_ingest', 'stage_clean', 'stage_synth', 'stage_dedup', 'stage_decontam', 'sft_rows',
-           'grpo_rows', 'dataset_card', 'write_outputs', 'build']
+           'stage_ingest', 'stage_clean', 'stage_synth', 'stage_dedup', 'stage_decontam', 'sft_rows', 'grpo_rows',
+           'dataset_card', 'write_outputs', 'build']
 
 # %% ../../nbs/45_corpus_build.ipynb #0b990fd4
 @dataclass
@@ -96,12 +97,6 @@ def pending(in_dir:Path, out_dir:Path)->list[str]:
     return [p.name for p in sorted(in_dir.glob('part-*.parquet')) if not (out_dir/p.name).exists()]
 
 # %% ../../nbs/45_corpus_build.ipynb #549b3213
-def signature_batch(batch:pa.Table, cfg:DedupConfig)->pa.Table:
-    "A batch with its MinHash signatures added as `signature` (a list of uint32)."
-    df = pl.from_arrow(batch)
-    sigs = minhash_signatures(dedup_text(df, cfg), cfg)
-    return df.with_columns(pl.Series('signature', sigs, pl.Array(pl.UInt32, cfg.num_perm))).to_arrow()
-
 def _local_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
     return [fn(t, **kwargs) for t in tables]
 
@@ -182,18 +177,16 @@ def stage_synth(cfg:CorpusConfig, backend=None, cache=None)->list[str]:
 
 # %% ../../nbs/45_corpus_build.ipynb #1d65dd42
 def stage_dedup(cfg:CorpusConfig, engine:str='local')->Path:
-    "Exact then near-duplicate removal over all synthesized pairs."
+    "Exact then near-duplicate removal over all synthesized pairs (near duplicates on Ray Data with the ray engine)."
     d = Path(cfg.out)/'stages'/'dedup'
     if (d/'stats.json').exists(): return d
     parts = sorted((Path(cfg.out)/'stages'/'synth').glob('part-*.parquet'))
     pairs = pl.concat([empty_pairs()] + [pl.read_parquet(p) for p in parts], how='vertical_relaxed')
     dcfg = cfg.stage('dedup')
     ex = exact_dedup(pairs, dcfg)
-    chunks = [ex.kept.slice(s, cfg.shard_rows).to_arrow() for s in range(0, len(ex.kept), cfg.shard_rows)]
-    signed = ENGINES[engine](chunks, signature_batch, {'cfg': dcfg})
-    import numpy as np
-    sigs = np.concatenate([pl.from_arrow(t)['signature'].to_numpy() for t in signed]) if signed else np.zeros((0, dcfg.num_perm), np.uint32)
-    res = chain(ex, near_dedup(ex.kept, dcfg, sigs=sigs))
+    if engine == 'ray': near = near_dedup_on_ray(ex.kept, dcfg, block_rows=cfg.shard_rows)  # clustered on the workers too
+    else: near = near_dedup(ex.kept, dcfg)
+    res = chain(ex, near)
     save_split(res.kept, res.removed, d, {'stage': 'dedup', **res.counts()})
     return d
 

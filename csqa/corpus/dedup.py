@@ -11,9 +11,9 @@ from ..schema import UsageError
 from .text import Shingles, normalized, shingle_hashes, _mix, _MULT
 
 # %% auto #0
-__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'minhash_signatures', 'similarity', 'band_keys', 'candidate_pairs', 'survivors',
-           'clusters', 'DedupResult', 'exact_dedup', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split',
-           'dedup_file']
+__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'minhash_signatures', 'similarity', 'band_keys', 'bucket_pairs',
+           'candidate_pairs', 'survivors', 'clusters', 'DedupResult', 'exact_dedup', 'near_dedup', 'chain', 'dedup',
+           'load_table', 'save_split', 'dedup_file']
 
 # %% ../../nbs/41_corpus_dedup.ipynb #2b0b4cb6
 @dataclass(frozen=True)
@@ -75,14 +75,17 @@ def band_keys(sigs:np.ndarray, # signatures, (rows, bands × rows_per_band)
     return _mix(h)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #92d9ab19
+def bucket_pairs(buckets:pl.DataFrame, # columns band, key (the bucket) and row
+                )->pl.DataFrame:        # columns row, first: each row and the first row of a bucket it shares (not itself)
+    "Pairs of rows that share a bucket, each row linked to the bucket's first row."
+    return (buckets.with_columns(pl.col('row').min().over('band', 'key').alias('first'))
+            .filter(pl.col('row') != pl.col('first')).select('row', 'first'))
+
+# %% ../../nbs/41_corpus_dedup.ipynb #c470cc05
 def candidate_pairs(keys:np.ndarray, # band keys, as from `band_keys`
                    )->np.ndarray:     # (pairs, 2) int64: (row, first row of a bucket it shares), each pair once
     "Pairs of rows that share a bucket in some band."
-    found = []
-    for b in range(keys.shape[1]):
-        band = pl.DataFrame({'row': np.arange(len(keys)), 'key': keys[:, b]})
-        found.append(band.with_columns(pl.col('row').min().over('key').alias('first')).filter(pl.col('row') != pl.col('first'))
-                     .select('row', 'first'))
+    found = [bucket_pairs(pl.DataFrame({'band': b, 'key': keys[:, b], 'row': np.arange(len(keys))})) for b in range(keys.shape[1])]
     pairs = pl.concat(found).unique() if found else pl.DataFrame(schema={'row': pl.Int64, 'first': pl.Int64})
     return pairs.sort('row', 'first').to_numpy().astype(np.int64).reshape(-1, 2)
 
