@@ -10,6 +10,10 @@ decontamination of many rows streamed from Parquet, each measured in the same ru
    as Parquet, then read back in batches of `--batch` rows: exact dedup (normalised text; the first occurrence
    survives, across batches) and decontamination against the benchmark, in a child process whose peak RSS (VmHWM) is
    reported. Target: peak RSS under 6 GB.
+3. `--cluster N`: near-duplicate removal of N rows (chains of near-duplicates, a third Chinese), the local engine
+   (`near_dedup`, scipy's components on the driver) against the Ray engine (`near_dedup_on_ray`, Ray local on 2 CPUs:
+   every step on the workers), each in its own process: seconds and the driver's peak RSS. Both must give the same
+   tables (the bench checks the counts and a digest of the removed rows).
 """
 from __future__ import annotations
 import argparse, json, os, random, resource, subprocess, sys, tempfile, time
@@ -108,6 +112,38 @@ def bench_stream(path:str, bench_path:str|None, batch:int)->dict:
     return {'rows': rows, 'seconds': seconds, 'rows_per_s': rows / seconds, 'exact_duplicates': dups,
             'contaminated': contaminated, 'peak_rss_mb': peak_rss_mb()}
 
+def chained_rows(n:int, seed:int=0):
+    "About n rows in chains of near-duplicates (each one changed word or character from the last), a third Chinese."
+    import polars as pl
+    rnd, rows, c = random.Random(seed), [], 0
+    while len(rows) < n:
+        zh = c % 3 == 0
+        toks = [rnd.choice(ZH if zh else WORDS) for _ in range(30 if zh else 24)]
+        for _ in range(rnd.randint(1, 8)):
+            rows.append(((''.join if zh else ' '.join)(toks), 'ok'))
+            toks = list(toks); toks[rnd.randrange(len(toks))] = rnd.choice(ZH if zh else WORDS)
+        c += 1
+    df = pl.DataFrame(rows[:n], schema=['question', 'answer'], orient='row')
+    return df.with_columns(pl.format('q-{}', pl.int_range(pl.len())).alias('id'), pl.Series('tier', [rnd.randrange(4) for _ in range(len(df))]))
+
+def bench_cluster(n:int, engine:str)->dict:
+    "Seconds and driver peak RSS of near-duplicate removal of n chained rows on one engine."
+    from csqa.corpus.dedup import DedupConfig, near_dedup
+    df, cfg = chained_rows(n), DedupConfig()
+    if engine == 'local':
+        t = time.perf_counter(); res = near_dedup(df, cfg); seconds = time.perf_counter() - t
+    else:
+        import ray
+        from csqa.corpus.scale import near_dedup_on_ray
+        with tempfile.TemporaryDirectory(prefix='csqa-ray-') as tmp:
+            ray.init(num_cpus=2, _temp_dir=tmp, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.data.DataContext.get_current().enable_progress_bars = False
+            try: t = time.perf_counter(); res = near_dedup_on_ray(df, cfg); seconds = time.perf_counter() - t
+            finally: ray.shutdown()
+    import hashlib
+    digest = hashlib.sha256(json.dumps(res.removed.select('id', 'match_id', 'similarity').rows()).encode()).hexdigest()
+    return {'rows': n, 'seconds': seconds, 'removed': len(res.removed), 'digest': digest}
+
 def child(*args)->dict:
     r = subprocess.run([sys.executable, __file__, '--measure', *map(str, args)], capture_output=True, text=True,
                        env={**os.environ, 'PYTHONPATH': str(REPO)})
@@ -123,13 +159,23 @@ def main():
     ap.add_argument('--against', default=str(REPO.parent/'shared'/'data'/'codesimpleqa'/'code_simpleqa_eval_2k.jsonl'))
     ap.add_argument('--keep', help='generate the Parquet file into (or reuse it from) this folder')
     ap.add_argument('--skip-stream', action='store_true')
+    ap.add_argument('--cluster', type=int, help='instead: near-duplicate removal of this many rows, local engine against the Ray engine')
     ap.add_argument('--measure', nargs='+', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.measure:
         kind, *rest = a.measure
         if kind == 'signatures': out = bench_signatures(int(rest[0]), int(rest[1]))
+        elif kind == 'cluster': out = bench_cluster(int(rest[0]), rest[1])
         else: out = bench_stream(rest[0], rest[1] if rest[1] != '-' else None, int(rest[2]))
         print(json.dumps({**out, 'peak_rss_mb': peak_rss_mb()})); return
+    if a.cluster:
+        local, on_ray = child('cluster', a.cluster, 'local'), child('cluster', a.cluster, 'ray')
+        assert (local['removed'], local['digest']) == (on_ray['removed'], on_ray['digest']), (local, on_ray)
+        print(f"near-duplicate removal of {a.cluster:,} chained rows ({local['removed']:,} removed, the same on both):\n"
+              f"  local (scipy components on the driver)  {local['seconds']:>7.1f}s  driver peak RSS {local['peak_rss_mb']:>6,.0f} MB\n"
+              f"  Ray Data, local cluster of 2 CPUs        {on_ray['seconds']:>7.1f}s  driver peak RSS {on_ray['peak_rss_mb']:>6,.0f} MB\n"
+              f"  ratio (ray / local)                      {on_ray['seconds'] / local['seconds']:>7.1f}×")
+        return
     against = a.against if Path(a.against).exists() else None
     s = child('signatures', a.docs, a.baseline_docs)
     print(f"MinHash signatures, 128 permutations, word 5-grams, {os.cpu_count()} cores:\n"
