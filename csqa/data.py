@@ -17,8 +17,9 @@ from .schema import (QUESTION_SCHEMA, InvalidInput, Problem, UsageError, atomic_
                          read_parquet)
 
 # %% auto #0
-__all__ = ['FORMATS', 'FORMAT_NAMES', 'BATCH_ROWS', 'LARGE_BYTES', 'LARGE_ROWS', 'Format', 'record_problems', 'LoadResult',
-           'detect_format', 'sample_path', 'write_quarantine', 'read_questions', 'load_questions', 'write_questions']
+__all__ = ['FORMATS', 'CANONICAL_SLICE_ROWS', 'FORMAT_NAMES', 'BATCH_ROWS', 'LARGE_BYTES', 'LARGE_ROWS', 'Format',
+           'record_problems', 'LoadResult', 'detect_format', 'sample_path', 'write_quarantine', 'read_questions',
+           'load_questions', 'write_questions']
 
 # %% ../nbs/01_data.ipynb #ed8feebc
 @dataclass(frozen=True)
@@ -427,6 +428,8 @@ def _hashed_ids(df:pl.DataFrame)->pl.DataFrame:
     return df.with_columns(given.scatter(need.arg_true(), made).alias('id'))
 
 # %% ../nbs/01_data.ipynb #0aa0e6a2
+CANONICAL_SLICE_ROWS = 100_000  # a table this long or longer is shaped in slices, one per core
+
 def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
     "The canonical question table for clean rows of `fmt`."
     c, lit = pl.col, pl.lit
@@ -442,7 +445,13 @@ def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
     else: cols = {f: c(f) for f in fmt.fields if f != 'source'}
     flags = [f for f in ('_plain_question', '_plain_answer', '_id') if f in raw.columns]  # from `extract_lines`, for `_hashed_ids`
     src = c('source').fill_null(lit(source)) if fmt.name == 'canonical' else lit(source)
-    return _unique_ids(conform(_hashed_ids(raw.select(*flags, **cols, source=src))))
+    def shaped(rows:pl.DataFrame)->pl.DataFrame: return conform(_hashed_ids(rows.select(*flags, **cols, source=src)))
+    # rows are shaped independently: a large table in one slice per core (polars works without the GIL); ids made unique after
+    slices = min(os.cpu_count() or 1, len(raw) // CANONICAL_SLICE_ROWS)
+    if slices < 2: return _unique_ids(shaped(raw))
+    size = -(-len(raw) // slices)
+    with ThreadPoolExecutor(slices) as pool: parts = list(pool.map(shaped, [raw.slice(i, size) for i in range(0, len(raw), size)]))
+    return _unique_ids(pl.concat(parts))
 
 def _unique_ids(df:pl.DataFrame)->pl.DataFrame:
     "Make ids unique: the n-th repeat (n ≥ 2) of an id gets the suffix `-n`, in file order."
