@@ -428,14 +428,29 @@ static inline int space_at_end(cursor p, cursor e) {
     return 0;
 }
 
-/* Append the stripped value of a string column's row to the key. */
-static unsigned char *put_stripped(unsigned char *k, const column *c, int64_t row) {
-    cursor p = (cursor)c->data + c->off[row], e = (cursor)c->data + c->off[row + 1];
+/* The id of one item (`question_ids`): the first 16 hex digits of SHA-256("strip(question)␟strip(answer)␟code"),
+   for plain texts (their strip is Python's). `key` is scratch space, grown as needed. 0, or -1 when out of memory. */
+static int item_id(cursor q, cursor q_end, cursor a, cursor a_end, const char *code, Py_ssize_t code_len,
+                   unsigned char **key, size_t *key_cap, char out[16]) {
     int n;
-    while ((n = space_at_start(p, e))) p += n;
-    while ((n = space_at_end(p, e))) e -= n;
-    memcpy(k, p, (size_t)(e - p));
-    return k + (e - p);
+    while ((n = space_at_start(q, q_end))) q += n;
+    while ((n = space_at_end(q, q_end))) q_end -= n;
+    while ((n = space_at_start(a, a_end))) a += n;
+    while ((n = space_at_end(a, a_end))) a_end -= n;
+    size_t need = (size_t)((q_end - q) + (a_end - a) + code_len + 2);
+    if (need > *key_cap) {
+        unsigned char *grown = realloc(*key, need * 2);
+        if (!grown) return -1;
+        *key = grown; *key_cap = need * 2;
+    }
+    unsigned char *k = *key;
+    memcpy(k, q, (size_t)(q_end - q)); k += q_end - q;
+    *k++ = 0x1F;
+    memcpy(k, a, (size_t)(a_end - a)); k += a_end - a;
+    *k++ = 0x1F;
+    memcpy(k, code, (size_t)code_len); k += code_len;
+    sha256_hex16(sha256_blocks, *key, (size_t)(k - *key), out);
+    return 0;
 }
 
 static inline int row_valid(const column *c, int64_t row) {
@@ -454,19 +469,9 @@ static int make_id(const column *cols, const line_spec *spec, id_spec *ids, colu
             if (spec->langs[i].len - 2 == lang_len && memcmp(spec->langs[i].text + 1, lang, (size_t)lang_len) == 0) code = &ids->codes[i];
     }
     if (code) {
-        size_t need = (size_t)(q->off[row + 1] - q->off[row] + a->off[row + 1] - a->off[row] + code->len + 2);
-        if (need > ids->key_cap) {
-            unsigned char *grown = realloc(ids->key, need * 2);
-            if (!grown) return -1;
-            ids->key = grown; ids->key_cap = need * 2;
-        }
-        unsigned char *k = put_stripped(ids->key, q, row);
-        *k++ = 0x1F;
-        k = put_stripped(k, a, row);
-        *k++ = 0x1F;
-        memcpy(k, code->text, (size_t)code->len);
-        k += code->len;
-        sha256_hex16(sha256_blocks, ids->key, (size_t)(k - ids->key), out->data + out->len);
+        if (item_id((cursor)q->data + q->off[row], (cursor)q->data + q->off[row + 1], (cursor)a->data + a->off[row],
+                    (cursor)a->data + a->off[row + 1], code->text, code->len, &ids->key, &ids->key_cap, out->data + out->len) < 0)
+            return -1;
         out->len += 16;
     }
     set_valid(out, row, code != NULL);
@@ -750,6 +755,76 @@ done:
     return result;
 }
 
+/* Whether a UTF-8 text (well-formed: an Arrow string) is plain: every character `plain_cp`. */
+static int plain_utf8(cursor p, cursor e) {
+    while (p < e) {
+        unsigned char c = *p;
+        if (c < 0x80) { if (c >= 0x1C && c <= 0x1F) return 0; p++; continue; }
+        uint32_t cp; int len;
+        if (c < 0xE0) { len = 2; cp = c & 0x1F; }
+        else if (c < 0xF0) { len = 3; cp = c & 0x0F; }
+        else { len = 4; cp = c & 0x07; }
+        if (e - p < len) return 0;
+        for (int i = 1; i < len; i++) cp = (cp << 6) | (p[i] & 0x3F);
+        if (!plain_cp(cp)) return 0;
+        p += len;
+    }
+    return 1;
+}
+
+/* Offsets (int64) of `rows` strings into a data buffer: none past its end, none going back. */
+static int check_offsets(const Py_buffer *off, const Py_buffer *data, Py_ssize_t rows) {
+    const int64_t *o = off->buf;
+    if (off->len != (rows + 1) * 8) { PyErr_SetString(PyExc_ValueError, "offsets must hold one more int64 than there are rows"); return -1; }
+    for (Py_ssize_t i = 0; i < rows; i++)
+        if (o[i] < 0 || o[i] > o[i + 1] || o[i + 1] > data->len) { PyErr_SetString(PyExc_ValueError, "offsets out of order or past the data"); return -1; }
+    return 0;
+}
+
+/* hash_ids(question_offsets, question_data, answer_offsets, answer_data, code_offsets, code_data)
+   -> ('str', offsets, data, validity, None): the ids of a table's items (Arrow large strings: int64 offsets), as
+   extract_lines makes them; null where a text is not plain or the language code is empty. */
+static PyObject *hash_ids(PyObject *self, PyObject *args) {
+    Py_buffer b[6] = {{0}};
+    PyObject *result = NULL;
+    column_objects objs = {0};
+    column out = {0};
+    unsigned char *key = NULL;
+    size_t key_cap = 0;
+    int parsed = 0, out_of_memory = 0;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) return NULL;
+    parsed = 1;
+    Py_ssize_t rows = b[0].len / 8 - 1;
+    if (rows < 0 || check_offsets(&b[0], &b[1], rows) < 0 || check_offsets(&b[2], &b[3], rows) < 0 ||
+        check_offsets(&b[4], &b[5], rows) < 0) goto done;
+    if (!(objs[OBJ_OFF] = new_buffer((rows + 1) * 8, (void **)&out.off)) || !(objs[OBJ_DATA] = new_buffer(rows * 16, (void **)&out.data)) ||
+        !(objs[OBJ_VALID] = new_buffer((rows + 7) / 8, (void **)&out.valid))) goto done;
+    memset(out.valid, 0, (size_t)((rows + 7) / 8));
+    out.off[0] = 0;
+    const int64_t *qo = b[0].buf, *ao = b[2].buf, *lo = b[4].buf;
+    cursor qd = b[1].buf, ad = b[3].buf, ld = b[5].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        int made = lo[i + 1] > lo[i] && plain_utf8(qd + qo[i], qd + qo[i + 1]) && plain_utf8(ad + ao[i], ad + ao[i + 1]);
+        if (made) {
+            if (item_id(qd + qo[i], qd + qo[i + 1], ad + ao[i], ad + ao[i + 1], (const char *)ld + lo[i], lo[i + 1] - lo[i],
+                        &key, &key_cap, out.data + out.len) < 0) { out_of_memory = 1; break; }
+            out.len += 16;
+        }
+        set_valid(&out, i, made);
+        out.off[i + 1] = out.len;
+    }
+    Py_END_ALLOW_THREADS
+    if (out_of_memory) { PyErr_NoMemory(); goto done; }
+    if (shrink(&objs[OBJ_DATA], out.len) < 0) goto done;
+    result = column_tuple(objs);
+done:
+    for (int k = 0; k < N_OBJS; k++) Py_XDECREF(objs[k]);
+    free(key);
+    for (int k = 0; parsed && k < 6; k++) PyBuffer_Release(&b[k]);
+    return result;
+}
+
 /* sha256_hex16(data, portable=False) -> str: for the tests, the id hash of `data` by the SHA extensions (where this
    CPU has them) or by the portable rounds. */
 static PyObject *sha256_hex16_py(PyObject *self, PyObject *args) {
@@ -770,6 +845,9 @@ static PyMethodDef methods[] = {
      "extract_lines(buffer, start, end, fields, langs, ids=None) -> (n_lines, unproved, proved, columns, ids): "
      "prove_lines' answer, the proved lines' indices (int64 bytes), their values as Arrow buffers (one column per "
      "field) and, with ids, their hashed ids."},
+    {"hash_ids", hash_ids, METH_VARARGS,
+     "hash_ids(question_offsets, question_data, answer_offsets, answer_data, code_offsets, code_data) -> column: the "
+     "ids of a table's items, as extract_lines makes them (null where a text is not plain)."},
     {"sha256_hex16", sha256_hex16_py, METH_VARARGS,
      "sha256_hex16(data, portable=False) -> str: the first 16 hex digits of SHA-256(data)."},
     {NULL, NULL, 0, NULL}};

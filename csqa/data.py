@@ -17,8 +17,9 @@ from .schema import (QUESTION_SCHEMA, InvalidInput, Problem, UsageError, atomic_
                          read_parquet)
 
 # %% auto #0
-__all__ = ['FORMATS', 'FORMAT_NAMES', 'BATCH_ROWS', 'LARGE_BYTES', 'LARGE_ROWS', 'Format', 'record_problems', 'LoadResult',
-           'detect_format', 'sample_path', 'write_quarantine', 'read_questions', 'load_questions', 'write_questions']
+__all__ = ['FORMATS', 'CANONICAL_SLICE_ROWS', 'FORMAT_NAMES', 'BATCH_ROWS', 'LARGE_BYTES', 'LARGE_ROWS', 'Format',
+           'record_problems', 'LoadResult', 'detect_format', 'sample_path', 'write_quarantine', 'read_questions',
+           'load_questions', 'write_questions']
 
 # %% ../nbs/01_data.ipynb #ed8feebc
 @dataclass(frozen=True)
@@ -333,14 +334,12 @@ def _arrow_column(rows:int, column:tuple)->pa.Array:
                                  children=[strings])
 
 def _extracted_frame(fmt:Format, first_line:int, proved:bytes, columns:list, ids:tuple|None)->pl.DataFrame:
-    "The proved lines of one range as a frame: `line`, the format's fields, `_plain_<field>` for its text fields, and `_id` (hashed ids) where made."
+    "The proved lines of one range as a frame: `line`, the format's fields, and `_id` (their hashed ids) where made."
     rows = len(proved) // 8
     arrays = {'line': pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(proved)])}
-    for (name, kind), column in zip(fmt.fields.items(), columns):
-        arrays[name] = _arrow_column(rows, column)
-        if kind == 'text': arrays[f'_plain_{name}'] = pa.Array.from_buffers(pa.uint8(), rows, [None, pa.py_buffer(column[4])])
+    for name, column in zip(fmt.fields, columns): arrays[name] = _arrow_column(rows, column)
     if ids is not None: arrays['_id'] = _arrow_column(rows, ids)
-    return pl.from_arrow(pa.table(arrays)).with_columns(pl.col('line') + first_line, pl.col('^_plain_.*$').cast(pl.Boolean))
+    return pl.from_arrow(pa.table(arrays)).with_columns(pl.col('line') + first_line)
 
 def _extract_jsonl(path:Path, fmt:Format,
                    pieces:int|None=None, # byte ranges to scan (one thread each, at most one per core); None: by size
@@ -399,34 +398,41 @@ _NFC_STABLE = r'^[\x00-\u02ff\u2010-\u2027\u2030-\u205e\u3000-\u3029\u3030-\u309
 # differ only in U+001C–U+001F (checked below), so a text without those is stripped alike. A *plain* text is both.
 _PLAIN_TEXT = _NFC_STABLE.replace(r'\x00-\u02ff', r'\x00-\x1b\x20-\u02ff')
 
-def _plain(df:pl.DataFrame, col:str)->pl.Series:
-    "Whether each text of `col` is plain: the compiled proof's flag (`_plain_<col>`) where it has one, else `_PLAIN_TEXT`."
-    flag = f'_plain_{col}'
-    if flag not in df.columns: return df[col].str.contains(_PLAIN_TEXT)
-    todo = df[flag].is_null()  # rows that came another way than `extract_lines`
-    if not todo.any(): return df[flag]
-    return df[flag].scatter(todo.arg_true(), df[col].filter(todo).str.contains(_PLAIN_TEXT))
+def _compiled_ids(questions:pl.Series, answers:pl.Series, codes:pl.Series)->pl.Series:
+    "Ids hashed by the compiled module (`hash_ids`): null where a text is not plain or the code is empty."
+    buffers = []
+    for s in (questions, answers, codes):
+        arrow = s.to_arrow(compat_level=pl.CompatLevel.oldest())  # large_string: int64 offsets and one data buffer
+        buffers += [np.frombuffer(arrow.buffers()[1], np.int64)[arrow.offset:arrow.offset + len(arrow) + 1], arrow.buffers()[2]]
+    return pl.from_arrow(_arrow_column(len(questions), _jsonl.hash_ids(*buffers)))
+
+def _polars_ids(questions:pl.Series, answers:pl.Series, codes:pl.Series)->pl.Series|None:
+    "Ids hashed in polars (polars-hash), null where a text is not plain or the code is null; None without polars-hash."
+    try: import polars_hash as plh
+    except ImportError: return None
+    plain = questions.str.contains(_PLAIN_TEXT) & answers.str.contains(_PLAIN_TEXT) & codes.is_not_null()
+    key = pl.DataFrame({'q': questions.str.strip_chars(), 'a': answers.str.strip_chars(), 'l': codes})
+    hashed = key.select(plh.concat_str('q', 'a', 'l', separator='\x1f').chash.sha2_256().str.slice(0, 16)).to_series()
+    return pl.select(pl.when(plain).then(hashed)).to_series()
 
 def _hashed_ids(df:pl.DataFrame)->pl.DataFrame:
-    "`df` with missing ids filled exactly as `csqa.schema.question_ids` would: made by the compiled scan (`_id`), else hashed in polars (polars-hash) when installed."
+    "`df` with missing ids filled exactly as `csqa.schema.question_ids` would, for plain texts: by the compiled scan (`_id`), the compiled module, or polars-hash."
     given = df['id'].cast(pl.String) if 'id' in df.columns else pl.repeat(None, len(df), dtype=pl.String, eager=True)
     if '_id' in df.columns: given = given.fill_null(df['_id'])
     need = given.is_null() | (given == '')
-    try: import polars_hash as plh
-    except ImportError: return df.with_columns(given.alias('id'))  # `conform` hashes the rest in Python
     if not need.any(): return df.with_columns(given.alias('id'))
     todo = df.filter(need)
     distinct = todo['lang'].drop_nulls().unique().to_list()
-    lang = todo['lang'].replace_strict(distinct, [normalize_lang(v) for v in distinct], default=None, return_dtype=pl.String)
+    codes = todo['lang'].replace_strict(distinct, [normalize_lang(v) for v in distinct], default=None, return_dtype=pl.String)
     # texts with other characters (accents written as combining marks, rarer scripts) keep a null id here and are
     # hashed by `conform` in Python, with Python's own NFC and strip
-    plain = _plain(todo, 'question') & _plain(todo, 'answer') & lang.is_not_null()
-    key = pl.DataFrame({'q': todo['question'].str.strip_chars(), 'a': todo['answer'].str.strip_chars(), 'l': lang})
-    hashed = key.select(plh.concat_str('q', 'a', 'l', separator='\x1f').chash.sha2_256().str.slice(0, 16)).to_series()
-    made = pl.select(pl.when(plain).then(hashed)).to_series()
+    if _jsonl is not None: made = _compiled_ids(todo['question'], todo['answer'], codes.fill_null(''))
+    elif (made := _polars_ids(todo['question'], todo['answer'], codes)) is None: return df.with_columns(given.alias('id'))
     return df.with_columns(given.scatter(need.arg_true(), made).alias('id'))
 
 # %% ../nbs/01_data.ipynb #0aa0e6a2
+CANONICAL_SLICE_ROWS = 100_000  # a table this long or longer is shaped in slices, one per core
+
 def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
     "The canonical question table for clean rows of `fmt`."
     c, lit = pl.col, pl.lit
@@ -440,9 +446,15 @@ def _canonical(raw:pl.DataFrame, fmt:Format, source:str)->pl.DataFrame:
         cols = dict(id=c('id'), question=c('question'), answer=c('answer'), lang=lit('zh'), domain=c('primary_category'),
                     subdomain=c('secondary_category'), prog_lang=lit('others'))
     else: cols = {f: c(f) for f in fmt.fields if f != 'source'}
-    flags = [f for f in ('_plain_question', '_plain_answer', '_id') if f in raw.columns]  # from `extract_lines`, for `_hashed_ids`
+    flags = [c for c in ('_id',) if c in raw.columns]  # the ids `extract_lines` made, for `_hashed_ids`
     src = c('source').fill_null(lit(source)) if fmt.name == 'canonical' else lit(source)
-    return _unique_ids(conform(_hashed_ids(raw.select(*flags, **cols, source=src))))
+    def shaped(rows:pl.DataFrame)->pl.DataFrame: return conform(_hashed_ids(rows.select(*flags, **cols, source=src)))
+    # rows are shaped independently: a large table in one slice per core (polars works without the GIL); ids made unique after
+    slices = min(os.cpu_count() or 1, len(raw) // CANONICAL_SLICE_ROWS)
+    if slices < 2: return _unique_ids(shaped(raw))
+    size = -(-len(raw) // slices)
+    with ThreadPoolExecutor(slices) as pool: parts = list(pool.map(shaped, [raw.slice(i, size) for i in range(0, len(raw), size)]))
+    return _unique_ids(pl.concat(parts))
 
 def _unique_ids(df:pl.DataFrame)->pl.DataFrame:
     "Make ids unique: the n-th repeat (n ≥ 2) of an id gets the suffix `-n`, in file order."

@@ -186,3 +186,18 @@ def test_compiled_load_matches_the_fallback(tmp_path, monkeypatch, fmt_name, lin
     if isinstance(fast, str): assert fast == slow; return
     assert (fast.problems, fast.quarantined, fast.rows_read, fast.rows_loaded) == (slow.problems, slow.quarantined, slow.rows_read, slow.rows_loaded)
     assert fast.table.to_dicts() == slow.table.to_dicts()
+
+# A property: the compiled module's ids (`hash_ids`) are `question_ids`' ids wherever it makes one, and it leaves to
+# Python exactly the texts that are not plain (a character NFC could change, or one the two strips disagree on).
+tricky_texts = st.text(alphabet=st.sampled_from(list(' \t\n\x0b\x1c\x1f\x85\xa0\u2028\u3000\u0301\u00e9e中？Zz\U0001F600\u2010\u205f')), max_size=8)
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(tricky_texts, tricky_texts, st.sampled_from(['en', 'zh', ''])), min_size=1, max_size=20))
+def test_compiled_ids_are_question_ids(items):
+    from csqa.schema import question_ids
+    q, a, codes = (pl.Series(c, dtype=pl.String) for c in zip(*items))
+    made = data._compiled_ids(q, a, codes).to_list()
+    plain = q.str.contains(data._PLAIN_TEXT) & a.str.contains(data._PLAIN_TEXT) & (codes != '')
+    assert [m is not None for m in made] == plain.to_list()
+    for (qi, ai, ci), m in zip(items, made):
+        if m is not None: assert m == question_ids([qi], [ai], [ci])[0]
