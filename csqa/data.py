@@ -270,11 +270,17 @@ def _line_ranges(buf, start:int, parts:int)->list[tuple[int,int]]:
     bounds.append(size)
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
+class _NoBar:
+    "What a progress bar that is not shown needs to be (so that tqdm is not even imported for a small file)."
+    def __enter__(self): return self
+    def __exit__(self, *exc): return False
+    def update(self, n:int=1): pass
+
 def _byte_bar(size:int, progress, desc:str='proving'):
     "A tqdm bar of bytes on stderr (the compiled scan), shown when asked or, with 'auto', for a large file."
+    if not (size > LARGE_BYTES if progress == 'auto' else progress): return _NoBar()
     from tqdm.auto import tqdm
-    show = size > LARGE_BYTES if progress == 'auto' else bool(progress)
-    return tqdm(total=size, unit='B', unit_scale=True, disable=not show, file=sys.stderr, desc=desc)
+    return tqdm(total=size, unit='B', unit_scale=True, file=sys.stderr, desc=desc)
 
 class _Proof(NamedTuple):
     "What the compiled proof found in a JSONL file."
@@ -283,23 +289,27 @@ class _Proof(NamedTuple):
     raw: list|None       # their bytes, newline removed; None when there are too many (then read the file as lines)
 
 def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, progress)->tuple[_Proof, list]|None:
-    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file: the proof, and each range's values."
+    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file: the proof, and each range's (lines before it, frame of values)."
     if (spec := _native_spec(fmt)) is None: return None
     if path.stat().st_size == 0: return _Proof(0, [], []), []
     if extract: spec = (*spec, _id_spec(fmt))
     scan = _jsonl.extract_lines if extract else _jsonl.prove_lines
+    def work(r:tuple[int,int])->tuple:
+        n, bad, *found = scan(buf, *r, *spec)
+        return (n, bad, _extracted_frame(fmt, *found)) if extract else (n, bad)  # the frame too is built on the range's thread
     with path.open('rb') as f:
         try: buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError): return None  # not mappable (a pipe, an odd file system): the regex judges it
         with buf:
             start = len(_BOM) if buf[:len(_BOM)] == _BOM else 0
             cores = os.cpu_count() or 1
-            parts = pieces or (max(cores, len(buf) // _PIECE_BYTES + 1) if len(buf) > _SPLIT_BYTES else 1)
+            # pieces in a multiple of the cores, so that no core idles through the last round
+            parts = pieces or (-(-len(buf) // (_PIECE_BYTES * cores)) * cores if len(buf) > _SPLIT_BYTES else 1)
             ranges = _line_ranges(buf, start, parts)
             results = []
             # the scan releases the GIL: one range per core at a time
             with ThreadPoolExecutor(max(1, min(len(ranges), cores))) as pool, _byte_bar(len(buf), progress, 'reading' if extract else 'proving') as bar:
-                for (a, b), res in zip(ranges, pool.map(lambda r: scan(buf, *r, *spec), ranges)):
+                for (a, b), res in zip(ranges, pool.map(work, ranges)):
                     results.append(res); bar.update(b - a)
                     # a scanned range's pages leave this process's memory (the file stays in the OS's cache)
                     if hasattr(mmap, 'MADV_DONTNEED'): buf.madvise(mmap.MADV_DONTNEED, a - a % mmap.PAGESIZE, b - a + a % mmap.PAGESIZE)
@@ -307,7 +317,7 @@ def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, 
             for n, bad, *found in results:
                 unproved += [lines + i + 1 for i, _, _ in bad]
                 spans += [(a, b) for _, a, b in bad]
-                values.append((lines + 1, *found))
+                values.append((lines, *found))
                 lines += n
             raw = [buf[a:b] for a, b in spans] if len(spans) <= keep else None
     return _Proof(lines, unproved, raw), values
@@ -333,13 +343,13 @@ def _arrow_column(rows:int, column:tuple)->pa.Array:
     return pa.Array.from_buffers(pa.large_list(pa.large_string()), rows, [buffer(valid), pa.py_buffer(offsets)],
                                  children=[strings])
 
-def _extracted_frame(fmt:Format, first_line:int, proved:bytes, columns:list, ids:tuple|None)->pl.DataFrame:
-    "The proved lines of one range as a frame: `line`, the format's fields, and `_id` (their hashed ids) where made."
+def _extracted_frame(fmt:Format, proved:bytes, columns:list, ids:tuple|None)->pl.DataFrame:
+    "The proved lines of one range as a frame: `line` (in the range, from 1), the format's fields, and `_id` (their hashed ids) where made."
     rows = len(proved) // 8
     arrays = {'line': pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(proved)])}
     for name, column in zip(fmt.fields, columns): arrays[name] = _arrow_column(rows, column)
     if ids is not None: arrays['_id'] = _arrow_column(rows, ids)
-    return pl.from_arrow(pa.table(arrays)).with_columns(pl.col('line') + first_line)
+    return pl.from_arrow(pa.table(arrays)).with_columns(pl.col('line') + 1)
 
 def _extract_jsonl(path:Path, fmt:Format,
                    pieces:int|None=None, # byte ranges to scan (one thread each, at most one per core); None: by size
@@ -350,7 +360,7 @@ def _extract_jsonl(path:Path, fmt:Format,
     scanned = _scan_jsonl(path, fmt, True, pieces, keep, progress)
     if scanned is None: return None
     proof, values = scanned
-    return proof, [f for v in values if len(f := _extracted_frame(fmt, *v))]
+    return proof, [f.with_columns(pl.col('line') + before) for before, f in values if len(f)]
 
 # %% ../nbs/01_data.ipynb #07acd766
 def _json_problem(text:str)->tuple[object, tuple|None]:
@@ -496,9 +506,9 @@ LARGE_BYTES, LARGE_ROWS = 50_000_000, 200_000  # above either, a progress bar is
 
 def _progress_bar(total:int, progress, size:int=0):
     "A tqdm bar of rows on stderr, shown when asked or, with 'auto', for a large input."
+    if not ((size > LARGE_BYTES or total > LARGE_ROWS) if progress == 'auto' else progress): return _NoBar()
     from tqdm.auto import tqdm
-    show = (size > LARGE_BYTES or total > LARGE_ROWS) if progress == 'auto' else bool(progress)
-    return tqdm(total=total, unit='row', disable=not show, file=sys.stderr, desc='checking')
+    return tqdm(total=total, unit='row', file=sys.stderr, desc='checking')
 
 def _check_batch(batch:pl.DataFrame, fmt:Format)->tuple[list, list]:
     "Clean rows (format fields + line) and doubtful rows (line + text) of a batch of JSON lines."
