@@ -338,11 +338,18 @@ def items_html(rows:pl.DataFrame, # rows to show
     cols = columns or [c for c in TABLE_COLUMNS if c in rows.columns]
     def cell(v)->str:
         if v is None: return ''
-        if isinstance(v, float): return html.escape(f'{v:.2f}')
+        if isinstance(v, float): return f'{v:.2f}'
         s = str(v)
-        return html.escape(s[:clip] + '…' if len(s) > clip else s)
+        return s[:clip] + '…' if len(s) > clip else s
     head = ''.join(f'<th>{html.escape("gold" if c == "answer" else "grader output" if c == "raw" else c)}</th>' for c in cols)
-    body = ''.join('<tr><td>' + '</td><td>'.join(map(cell, row)) + '</td></tr>' for row in rows.select(cols).iter_rows())
+    cells = [list(map(cell, row)) for row in zip(*(rows.get_column(c).to_list() for c in cols))]  # (a `select` costs more here)
+    # the page escaped in one call (a drill-down draws one per click), cells and rows marked by two control characters;
+    # a page whose text holds them itself is escaped cell by cell
+    text = '\x01'.join('\x00'.join(row) for row in cells)
+    if text.count('\x00') == sum(len(row) - 1 for row in cells) and text.count('\x01') == max(len(cells) - 1, 0):
+        body = html.escape(text).replace('\x00', '</td><td>').replace('\x01', '</td></tr><tr><td>')
+        body = f'<tr><td>{body}</td></tr>' if cells else ''
+    else: body = ''.join('<tr><td>' + '</td><td>'.join(map(html.escape, row)) + '</td></tr>' for row in cells)
     return f'<table class="csqa-items"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 # %% ../../nbs/30_widgets_views.ipynb #526cc1ac
@@ -464,7 +471,9 @@ class ItemIndex:
               )->np.ndarray:               # the positions whose question, gold, response or grader output contains it
         "The positions `Selection(search=text)` accepts."
         if _SEP in text: return positions[self.rows(positions).select(Selection(search=text).expr()).to_series().to_numpy()]
-        return positions[self.text.gather(positions).str.contains(text.lower(), literal=True).to_numpy()]
+        found = self.text.to_frame('text').select(  # one select: each Series method would be a query of its own
+            pl.col('text').gather(pl.Series(positions)).str.contains(text.lower(), literal=True)).to_series()
+        return positions[found.to_numpy()]
 
     def rows(self, positions:np.ndarray)->pl.DataFrame:
         "The items at these table positions, in that order."
