@@ -112,24 +112,11 @@ def bench_stream(path:str, bench_path:str|None, batch:int)->dict:
     return {'rows': rows, 'seconds': seconds, 'rows_per_s': rows / seconds, 'exact_duplicates': dups,
             'contaminated': contaminated, 'peak_rss_mb': peak_rss_mb()}
 
-def chained_rows(n:int, seed:int=0):
-    "About n rows in chains of near-duplicates (each one changed word or character from the last), a third Chinese."
-    import polars as pl
-    rnd, rows, c = random.Random(seed), [], 0
-    while len(rows) < n:
-        zh = c % 3 == 0
-        toks = [rnd.choice(ZH if zh else WORDS) for _ in range(30 if zh else 24)]
-        for _ in range(rnd.randint(1, 8)):
-            rows.append(((''.join if zh else ' '.join)(toks), 'ok'))
-            toks = list(toks); toks[rnd.randrange(len(toks))] = rnd.choice(ZH if zh else WORDS)
-        c += 1
-    df = pl.DataFrame(rows[:n], schema=['question', 'answer'], orient='row')
-    return df.with_columns(pl.format('q-{}', pl.int_range(pl.len())).alias('id'), pl.Series('tier', [rnd.randrange(4) for _ in range(len(df))]))
-
 def bench_cluster(n:int, engine:str)->dict:
     "Seconds and driver peak RSS of near-duplicate removal of n chained rows on one engine."
     from csqa.corpus.dedup import DedupConfig, near_dedup
-    df, cfg = chained_rows(n), DedupConfig()
+    from csqa.corpus.scale import planted_chains
+    df, cfg = planted_chains(-(-n * 2 // 9), 8).head(n), DedupConfig()  # chains of 1-8 rows, 4.5 on average
     if engine == 'local':
         t = time.perf_counter(); res = near_dedup(df, cfg); seconds = time.perf_counter() - t
     else:

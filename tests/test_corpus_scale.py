@@ -1,27 +1,10 @@
 """Near-duplicate removal on Ray Data (Ray local, 2 CPUs) gives the local engine's tables exactly, on planted chains of
 near-duplicates in English and Chinese whose clusters take several rounds of label propagation; Ray is shut down."""
-import random
 import numpy as np
 import polars as pl
 import pytest
 from csqa.corpus.dedup import DedupConfig, near_dedup
-from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near_dedup_on_ray, signed_rows
-
-WORDS = 'list dict set tuple string integer float lambda yield import module class method value key index loop error return'.split()
-HAN = '数据结构算法函数变量对象类型方法模块接口线程进程内存指针数组链表队列栈树图哈希排序查找递归迭代'
-
-def planted_chains(chains:int, longest:int, seed:int=0)->pl.DataFrame:
-    "Chains of near-duplicates (each row one changed word or character from the one before), every third Chinese."
-    rnd, rows = random.Random(seed), []
-    for c in range(chains):
-        zh = c % 3 == 0
-        toks = [rnd.choice(HAN if zh else WORDS) for _ in range(30 if zh else 24)]
-        for _ in range(rnd.randint(1, longest)):
-            rows.append(((''.join if zh else ' '.join)(toks), 'ok', c, 'zh' if zh else 'en'))
-            toks = list(toks); toks[rnd.randrange(len(toks))] = rnd.choice(HAN if zh else WORDS)
-    df = pl.DataFrame(rows, schema=['question', 'answer', 'chain', 'lang'], orient='row').sample(fraction=1.0, shuffle=True, seed=seed)
-    return df.with_columns(pl.format('q-{}', pl.int_range(pl.len())).alias('id'),
-                           pl.Series('tier', [rnd.choice([0, 1, 2, 3, None]) for _ in range(len(df))], pl.Int64))
+from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near_dedup_on_ray, planted_chains, signed_rows
 
 @pytest.fixture
 def ray_local(tmp_path_factory):

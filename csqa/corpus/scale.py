@@ -9,11 +9,11 @@ import polars as pl
 from .dedup import DedupConfig, DedupResult, _split, band_keys, bucket_pairs, dedup_text, minhash_signatures, similarity, survivors
 
 # %% auto #0
-__all__ = ['LABEL', 'EDGE', 'REQUEST', 'PolarsFrames', 'RayDatasets', 'edge_records', 'first_labels', 'smallest_labels',
-           'offered_labels', 'jump_requests', 'jumped_labels', 'label_components', 'components_by_joins', 'signed_rows',
-           'band_records', 'linked_rows', 'signature_records', 'lookup_records', 'with_second_signature',
-           'pair_similarity', 'similar_pairs', 'order_records', 'label_records', 'labelled_rows', 'cluster_survivors',
-           'near_dedup_by_joins', 'near_dedup_on_ray']
+__all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayDatasets', 'edge_records', 'first_labels',
+           'smallest_labels', 'offered_labels', 'jump_requests', 'jumped_labels', 'label_components',
+           'components_by_joins', 'signed_rows', 'band_records', 'linked_rows', 'signature_records', 'lookup_records',
+           'with_second_signature', 'pair_similarity', 'similar_pairs', 'order_records', 'label_records',
+           'labelled_rows', 'cluster_survivors', 'near_dedup_by_joins', 'planted_chains', 'near_dedup_on_ray']
 
 # %% ../../nbs/46_corpus_scale.ipynb #5af22da4
 LABEL, EDGE, REQUEST = 0, 1, 2
@@ -233,6 +233,27 @@ def near_dedup_by_joins(df:pl.DataFrame,  # rows with `id` and the text (optiona
             gone = engine.collect(similar_pairs(engine, signed, engine.meet(cluster_survivors, clustered), cfg.num_perm))
             keep[gone['a'].to_numpy()] = gone['b'].to_numpy(); sim[gone['a'].to_numpy()] = gone['similarity'].to_numpy()
     return _split(df, keep, 'near', sim)
+
+# %% ../../nbs/46_corpus_scale.ipynb #723fb403
+WORDS = 'list dict set tuple string integer float lambda yield import module class method value key index loop error return'.split()
+HAN = '数据结构算法函数变量对象类型方法模块接口线程进程内存指针数组链表队列栈树图哈希排序查找递归迭代'
+
+def planted_chains(chains:int,   # how many chains
+                   longest:int,  # the longest chain (each is 1 … longest rows)
+                   seed:int=0,
+                  )->pl.DataFrame: # question, answer, chain, lang, id, tier (0-3 or null), rows shuffled
+    "Chains of planted near-duplicates (each row one word or character changed from the one before), every third Chinese."
+    import random
+    rnd, rows = random.Random(seed), []
+    for c in range(chains):
+        zh = c % 3 == 0
+        toks = [rnd.choice(HAN if zh else WORDS) for _ in range(30 if zh else 24)]
+        for _ in range(rnd.randint(1, longest)):
+            rows.append(((''.join if zh else ' '.join)(toks), 'ok', c, 'zh' if zh else 'en'))
+            toks = list(toks); toks[rnd.randrange(len(toks))] = rnd.choice(HAN if zh else WORDS)
+    df = pl.DataFrame(rows, schema=['question', 'answer', 'chain', 'lang'], orient='row').sample(fraction=1.0, shuffle=True, seed=seed)
+    return df.with_columns(pl.format('q-{}', pl.int_range(pl.len())).alias('id'),
+                           pl.Series('tier', [rnd.choice([0, 1, 2, 3, None]) for _ in range(len(df))], pl.Int64))
 
 # %% ../../nbs/46_corpus_scale.ipynb #1fd0677e
 def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally `tier`)
