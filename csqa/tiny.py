@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'training_lines', 'build_tiny_model']
+__all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'CONTEXT', 'training_lines', 'build_tiny_model']
 
 # %% ../nbs/14_tiny.ipynb #603c1f0b
 SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|pad|>']
@@ -41,6 +41,7 @@ def training_lines(n:int=400, # how many generated lines
 
 # %% ../nbs/14_tiny.ipynb #14345764
 _DONE_MARK = 'tiny_model.json'
+CONTEXT = 8192  # positions: a judge prompt (rubric + question + gold + answer) is over 2,000 of this tokenizer's tokens
 
 def build_tiny_model(out_dir, # where to write (or find) the model
                      seed:int=0, # seed for the weights and the generated text
@@ -48,7 +49,7 @@ def build_tiny_model(out_dir, # where to write (or find) the model
     "Build (or reuse) a tiny Qwen2 chat model with its tokenizer in `out_dir`."
     out = Path(out_dir).expanduser()
     mark = out/_DONE_MARK
-    if mark.exists() and json.loads(mark.read_text()).get('seed') == seed: return out
+    if mark.exists() and json.loads(mark.read_text()) == {'seed': seed, 'context': CONTEXT}: return out
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config
@@ -59,17 +60,18 @@ def build_tiny_model(out_dir, # where to write (or find) the model
         vocab_size=1024, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False))
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token='<|im_end|>', pad_token='<|pad|>',
-                                  bos_token=None, unk_token=None, additional_special_tokens=['<|im_start|>', '<|endoftext|>'])
+                                  bos_token=None, unk_token=None, additional_special_tokens=['<|im_start|>', '<|endoftext|>'],
+                                  model_max_length=CONTEXT)
     tok.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
     config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True, initializer_range=0.2,
-                         max_position_embeddings=2048, bos_token_id=None, eos_token_id=tok.eos_token_id,
+                         max_position_embeddings=CONTEXT, bos_token_id=None, eos_token_id=tok.eos_token_id,
                          pad_token_id=tok.pad_token_id)
     model = AutoModelForCausalLM.from_config(config)
     model.generation_config.eos_token_id = tok.eos_token_id
     model.generation_config.pad_token_id = tok.pad_token_id
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out); tok.save_pretrained(out)
-    mark.write_text(json.dumps({'seed': seed}))
+    mark.write_text(json.dumps({'seed': seed, 'context': CONTEXT}))
     return out
