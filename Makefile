@@ -1,29 +1,36 @@
 # The README's two commands: `make demo` (the main job) and `make test` (every test). Both create or refresh .venv.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-# Without a GPU, torch comes first and pinned: that release's CPU build is what pip finds on these machines, and any
-# looser spec pulls a multi-GB CUDA build. With a GPU (nvidia-smi present) pip picks the usual CUDA build.
-TORCH  ?= torch==2.13.0
 EXTRAS ?= dev,train,serve,corpus
+# The tested version set (scripts/constraints.py writes it from an environment that passed): CI's CPU set, or the GPU
+# set where nvidia-smi is present. Both pin torch 2.13.0: without a GPU pip takes that release's CPU build from this
+# machine's disk, first, before anything can ask for a multi-GB CUDA build; with one, pip's usual CUDA build of it.
+# `make upgrade-check` empties CONSTRAINTS to try the newest releases.
+CONSTRAINTS ?= $(if $(shell command -v nvidia-smi 2>/dev/null),constraints/gpu.txt,constraints/cpu.txt)
+PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: venv browser demo test sync-check nbtest pytest docs clean
+.PHONY: venv browser demo test test-steps test-fast sync-check nbtest pytest docs clean constraints versions upgrade-check
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c
+$(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	if command -v nvidia-smi >/dev/null 2>&1; then $(BIN)/pip install -q "torch>=2.4"; \
-	else $(BIN)/pip install -q "$(TORCH)"; fi
-	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/pip install -q $(PIN) "torch$(if $(CONSTRAINTS),,==2.13.0)"
+	$(BIN)/pip install -q $(PIN) -e ".[$(EXTRAS)]"
+	$(BIN)/pip check
 	touch $@
 
 demo: venv
 	$(BIN)/csqa demo
 
 # The docs build comes before pytest, whose docs tests then check the site it built instead of building it again.
-test: venv browser sync-check nbtest docs
+test: venv browser
+	@start=$$(date +%s); $(MAKE) --no-print-directory test-steps || exit 1; \
+	echo "make test: every test passed in $$(( $$(date +%s) - start )) s after set-up"
+
+test-steps: sync-check nbtest docs
 	CSQA_DOCS_SITE=$(CURDIR)/_docs $(MAKE) --no-print-directory pytest
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where
@@ -45,7 +52,27 @@ nbtest: venv
 	$(BIN)/nbdev_test --n_workers 2
 
 pytest: venv
-	$(BIN)/python -m pytest tests/ -q
+	$(BIN)/python -m pytest tests/ -q --durations=15
+
+# The fast part alone, for a developer between changes: the notebooks' own tests and pytest without the tests marked
+# slow (servers, training, browsers, Ray, the sanitizer fuzz).
+test-fast: venv sync-check nbtest
+	$(BIN)/python -m pytest tests/ -q -m "not slow" --durations=15
+
+# Does this environment hold the tested set? (tests/test_versions.py checks the same.)
+versions: venv
+	$(BIN)/python scripts/constraints.py check
+
+# After `make test` passed: pin this environment as the tested sets (constraints/cpu.txt, constraints/gpu.txt).
+constraints: venv
+	$(BIN)/python scripts/constraints.py write
+
+# Moving forward on purpose: the newest releases the requirements allow, in a scratch venv, through every test; where
+# they pass, `make upgrade-check PIN_NEW=1` also writes them as the new tested set (review the diff, then commit).
+upgrade-check:
+	rm -rf .venv-upgrade
+	$(MAKE) --no-print-directory test VENV=.venv-upgrade CONSTRAINTS=
+	$(if $(PIN_NEW),.venv-upgrade/bin/python scripts/constraints.py write && git diff --stat constraints/)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info _proc _docs
