@@ -123,7 +123,8 @@ def bench_cluster(n:int, engine:str)->dict:
         import ray
         from csqa.corpus.scale import near_dedup_on_ray
         with tempfile.TemporaryDirectory(prefix='csqa-ray-') as tmp:
-            ray.init(num_cpus=2, _temp_dir=tmp, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(num_cpus=2, _temp_dir=tmp, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             _node_ip_address='127.0.0.1')
             ray.data.DataContext.get_current().enable_progress_bars = False
             try: t = time.perf_counter(); res = near_dedup_on_ray(df, cfg); seconds = time.perf_counter() - t
             finally: ray.shutdown()

@@ -9,7 +9,8 @@ from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near
 @pytest.fixture
 def ray_local(tmp_path_factory):
     import ray
-    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp('r')), include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp('r')), include_dashboard=False, log_to_driver=False, configure_logging=False,
+             _node_ip_address='127.0.0.1')
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()

@@ -273,7 +273,7 @@ def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
             tmp = Path(ray_dir).resolve() if ray_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
             tmp.mkdir(parents=True, exist_ok=True)
             ray.init(num_cpus=int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
+                     log_to_driver=False, configure_logging=False, _node_ip_address='127.0.0.1')  # a local cluster stays on loopback
             started = True
     try:
         stage_ingest(cfg); stage_clean(cfg, engine)
