@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Without a GPU, torch comes first and pinned: that release's CPU build is what pip finds on these machines, and any
 # looser spec pulls a multi-GB CUDA build. With a GPU (nvidia-smi present) pip picks the usual CUDA build.
 TORCH  ?= torch==2.13.0
-EXTRAS ?= dev,train,serve,corpus
+EXTRAS ?= dev,hf,train,serve,corpus
 
 .PHONY: venv browser demo test sync-check nbtest pytest docs clean
 
