@@ -8,7 +8,7 @@ import asyncio, email.utils, hashlib, ipaddress, json, math, numbers, os, random
 from urllib.parse import urlsplit, urlunsplit
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AsyncIterator
 from .schema import UsageError
@@ -64,7 +64,8 @@ class GenParams:
     def sample_seed(self, sample_idx:int)->int|None:
         "The seed of sample `sample_idx`."
         return None if self.seed is None else self.seed + sample_idx
-    def as_dict(self)->dict: return {**asdict(self), 'stop': list(self.stop)}
+    def as_dict(self)->dict:  # shallow, not `asdict`'s deep copy: it is part of every cache key
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, 'stop': list(self.stop)}
 
 # %% ../nbs/10_backends.ipynb #36c57e8d
 @dataclass
