@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= dev,train,serve,corpus
+EXTRAS ?= dev,hf,train,serve,corpus
 # The tested version set (scripts/constraints.py writes it from an environment that passed): CI's CPU set, or the GPU
 # set where nvidia-smi is present. Both pin torch 2.13.0: without a GPU pip takes that release's CPU build from this
 # machine's disk, first, before anything can ask for a multi-GB CUDA build; with one, pip's usual CUDA build of it.

@@ -9,8 +9,11 @@ cfg.read(here/'settings.ini', encoding='utf-8')
 cfg = cfg['DEFAULT']
 
 def reqs(key): return cfg.get(key, '').split()
-extras = {name: reqs(f'{name}_requirements') for name in ('train', 'serve', 'vllm', 'corpus', 'dev')}
-extras['all'] = sorted({r for name in ('train', 'serve', 'corpus') for r in extras[name]})
+# Extras: hf (torch, transformers: local models), train and serve (each with hf), vllm, corpus, dev; `all` is every
+# one that installs without a GPU.
+extras = {name: reqs(f'{name}_requirements') for name in ('hf', 'train', 'serve', 'vllm', 'corpus', 'dev')}
+for name in ('train', 'serve'): extras[name] = extras['hf'] + extras[name]
+extras['all'] = sorted({r for name in ('hf', 'train', 'serve', 'corpus') for r in extras[name]})
 
 licenses = dict(apache2=('Apache Software License 2.0', 'OSI Approved :: Apache Software License'))
 lic = licenses[cfg['license']]

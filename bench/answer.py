@@ -124,6 +124,18 @@ def local_benchmark():
           f'{single:.0f} tok/s -> {batched/single:.1f}x (target >= 5x); direct model.generate on the same batches '
           f'{raw:.0f} tok/s -> csqa at {batched/raw:.0%} of it (target >= 90%); batched == one-at-a-time texts: {same}')
 
+HEAVY = ('openai', 'torch', 'transformers')
+# the process answers, then says which heavy modules it imported (stderr), so a cached rerun shows it imported none
+ANSWER_PROCESS = ('import atexit, sys\n'
+                  'atexit.register(lambda: print("IMPORTED", [m for m in %r if m in sys.modules], file=sys.stderr))\n'
+                  'from csqa.cli import main; sys.exit(main())' % (HEAVY,))
+
+def import_s(module:str, env:dict, repeats:int=3)->float:
+    "Seconds to import `module` in a fresh process (the best of `repeats`; the interpreter's own start excluded)."
+    code = f'import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)'
+    return min(float(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env,
+                                    check=True).stdout) for _ in range(repeats))
+
 def cached_rerun_benchmark():
     if not BENCHMARK.exists():
         print(f'[4] skipped: {BENCHMARK} not found'); return
@@ -134,15 +146,18 @@ def cached_rerun_benchmark():
             args = ['answer', '--model', 'mock', '--backend', 'openai', '--base-url', srv.base_url, '--data', BENCHMARK,
                     '--out', tmp/out, '--cache', tmp/'gen.sqlite', '--json', '--no-progress']
             t = time.perf_counter()
-            r = subprocess.run([sys.executable, '-c', 'import sys; from csqa.cli import main; sys.exit(main())',
-                                *map(str, args)], capture_output=True, text=True, env=env)
+            r = subprocess.run([sys.executable, '-c', ANSWER_PROCESS, *map(str, args)], capture_output=True, text=True, env=env)
             assert r.returncode == 0, r.stderr
-            return time.perf_counter() - t, json.loads(r.stdout)
-        cold, first = answer('first')
-        warm, again = answer('rerun')
+            imported = next(l for l in r.stderr.splitlines() if l.startswith('IMPORTED')).removeprefix('IMPORTED ')
+            return time.perf_counter() - t, json.loads(r.stdout), imported
+        cold, first, cold_imported = answer('first')
+        warm, again, warm_imported = answer('rerun')
     print(f"[4] csqa answer on the 1,498-item benchmark: uncached {cold:.2f} s ({first['cache_misses']} misses); "
           f"fully cached rerun {warm:.2f} s ({again['cache_hits']} hits, {again['cache_misses']} misses), whole "
           f"process included (target < 2 s)")
+    cli, client = import_s('csqa.cli', env), import_s('openai', env)
+    print(f"    import csqa.cli {cli:.2f} s; import openai (the openai backend's client) {client:.2f} s; heavy modules "
+          f"imported: uncached run {cold_imported}, cached rerun {warm_imported} (target: none)")
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()

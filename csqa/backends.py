@@ -8,10 +8,11 @@ import asyncio, email.utils, hashlib, ipaddress, json, math, numbers, os, random
 from urllib.parse import urlsplit, urlunsplit
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AsyncIterator
 from .schema import UsageError
+from .extras import MissingExtra, needs
 
 # %% auto #0
 __all__ = ['Messages', 'OPENAI_API_HOST', 'DEFAULT_CONCURRENCY', 'WEIGHT_SUFFIXES', 'BACKENDS', 'require_number', 'GenParams',
@@ -63,7 +64,8 @@ class GenParams:
     def sample_seed(self, sample_idx:int)->int|None:
         "The seed of sample `sample_idx`."
         return None if self.seed is None else self.seed + sample_idx
-    def as_dict(self)->dict: return {**asdict(self), 'stop': list(self.stop)}
+    def as_dict(self)->dict:  # shallow, not `asdict`'s deep copy: it is part of every cache key
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, 'stop': list(self.stop)}
 
 # %% ../nbs/10_backends.ipynb #36c57e8d
 @dataclass
@@ -137,7 +139,7 @@ def retry_after_s(headers)->float|None:
 # %% ../nbs/10_backends.ipynb #c8fd3861
 def classify_error(e:Exception)->tuple[str, bool, float|None]:
     "(kind, retryable, server-requested wait) for an exception raised by a chat-completions call."
-    import openai
+    with needs(''): import openai
     if isinstance(e, openai.APITimeoutError): return 'timeout', True, None
     if isinstance(e, openai.APIConnectionError): return 'connection', True, None
     if isinstance(e, openai.APIStatusError):
@@ -227,7 +229,7 @@ def openai_client(base_url:str|None, # the server; None for api.openai.com
                   timeout:float,     # seconds per request
                  ):
     "An `openai.AsyncOpenAI` client on aiohttp (httpx where aiohttp is missing), with the client's own retries off."
-    import openai
+    with needs(''): import openai
     http = _http_lib()
     limits = http.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     try: transport = openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
@@ -286,7 +288,7 @@ def check_server(base_url:str|None, # the server; None for api.openai.com
                  timeout:float=10.0, # seconds to wait
                 )->None:
     "`UsageError` when nothing answers at `base_url`."
-    import openai
+    with needs(''): import openai
     async def probe():
         client = openai_client(base_url, api_key, 1, timeout)
         try: await client.models.list()
@@ -362,7 +364,7 @@ class OpenAIBackend(Backend):
 # %% ../nbs/10_backends.ipynb #3a612beb
 def pick_device()->str:
     "cuda, mps or cpu: the best device present."
-    import torch
+    with needs('hf'): import torch
     if torch.cuda.is_available(): return 'cuda'
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return 'mps'
     return 'cpu'
@@ -370,7 +372,7 @@ def pick_device()->str:
 # %% ../nbs/10_backends.ipynb #f46ffe11
 def pick_dtype(device:str):
     "bf16 on GPUs that support it, fp16 on other GPUs, fp32 on CPU."
-    import torch
+    with needs('hf'): import torch
     if device == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float16 if device == 'mps' else torch.float32
 
@@ -405,13 +407,15 @@ def load_hf_model(model:str,              # a model directory or a cached hub id
                   trust_remote_code:bool=False, # run the model repository's own code
                  )->tuple:                # (model in eval mode, tokenizer padding on the left)
     "A causal LM and its tokenizer, ready for batched generation."
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    with needs('hf'):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
     torch_dtype = getattr(torch, dtype)
     tok = AutoTokenizer.from_pretrained(model, padding_side='left', trust_remote_code=trust_remote_code)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     kw = dict(dtype=torch_dtype, trust_remote_code=trust_remote_code)
     if load_in_4bit:
+        needs('train', 'bitsandbytes', what='load_in_4bit')
         from transformers import BitsAndBytesConfig
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch_dtype)
@@ -426,7 +430,7 @@ def hf_generate_batch(lm, tok,            # `load_hf_model`'s output
                       seed:int|None,      # the batch's seed (sampling only)
                      )->list[Generation]: # one per text, in order
     "Generate for one batch of rendered prompts (blocking)."
-    import torch
+    with needs('hf'): import torch
     start = time.perf_counter()
     enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(lm.device)
     kw = dict(max_new_tokens=params.max_tokens, pad_token_id=tok.pad_token_id)
@@ -461,6 +465,7 @@ class HFBackend(Backend):
                  load_in_4bit:bool=False,           # NF4 weights via bitsandbytes
                  trust_remote_code:bool=False,      # run the model repository's own code (only if you trust it)
                 ):
+        needs('hf', 'torch', 'transformers', what='the hf backend')
         check_model_dir(model)
         require_number('batch_size', batch_size, whole=True, at_least=1)
         self.model_name, self.concurrency = model, batch_size
@@ -486,6 +491,7 @@ class HFBackend(Backend):
         return self._model, self._tok
     def check(self):
         try: self.load()
+        except MissingExtra: raise
         except (OSError, ValueError) as e: raise UsageError(f'cannot load model {self.model_name}: {e}') from None
     def render(self, messages:Messages)->str:
         "The prompt text the model sees for a chat."
@@ -518,8 +524,7 @@ class VLLMBackend(Backend):
                  max_model_len:int|None=None,
                  trust_remote_code:bool=False,
                 ):
-        try: import vllm  # noqa: F401
-        except ImportError: raise UsageError('the vllm backend needs vLLM installed (a GPU machine: pip install vllm)') from None
+        needs('vllm', 'vllm', what='the vllm backend')  # GPU machines
         check_model_dir(model)
         self.model_name, self.dtype, self.quantization = model, dtype, quantization
         self.gpu_memory_utilization, self.max_model_len = gpu_memory_utilization, max_model_len
@@ -529,7 +534,7 @@ class VLLMBackend(Backend):
                 'dtype': self.dtype, 'quantization': self.quantization}
     def load(self):
         if self._llm is None:
-            from vllm import LLM
+            with needs('vllm'): from vllm import LLM
             self._llm = LLM(model=self.model_name, dtype=self.dtype, quantization=self.quantization,
                             gpu_memory_utilization=self.gpu_memory_utilization, max_model_len=self.max_model_len,
                             trust_remote_code=self.trust_remote_code)

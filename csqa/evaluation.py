@@ -4,6 +4,7 @@
 
 # %% ../nbs/28_evaluation.ipynb #ba2048f4
 from __future__ import annotations
+from .extras import needs
 import html, re
 from pathlib import Path
 import polars as pl
@@ -16,8 +17,8 @@ from .grades import read_grades, write_grades
 from .graders import grader_from_config
 
 # %% auto #0
-__all__ = ['Run', 'backend_options', 'check_data_path', 'open_cache', 'check_cache_writable', 'answer', 'grade', 'score_run',
-           'default_run_folder', 'evaluate_with', 'evaluate']
+__all__ = ['Run', 'backend_options', 'check_data_path', 'open_cache', 'check_cache_writable', 'answer', 'requests_due', 'grade',
+           'score_run', 'default_run_folder', 'evaluate_with', 'evaluate']
 
 # %% ../nbs/28_evaluation.ipynb #d0384fd5
 class Run:
@@ -106,21 +107,37 @@ def answer(config:AnswerConfig,                 # model, data, selection, engine
     template = load_template(config.prompt)
     check_data_path(config.data)
     check_writable(config.out); check_cache_writable(config)
-    if config.no_progress and config.backend == 'hf' and not isinstance(config.model, Backend):
-        from transformers.utils import logging as hf_logging
-        hf_logging.disable_progress_bar()  # transformers' own bars (loading weights) obey `no_progress` too
     backend = config.model if isinstance(config.model, Backend) else \
         make_backend(config.backend, str(config.model), config.base_url, config.api_key_env, **backend_options(config))
+    if config.no_progress and config.backend == 'hf' and not isinstance(config.model, Backend):
+        with needs('hf'): from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()  # transformers' own bars (loading weights) obey `no_progress` too
     questions = select_questions(load_questions(config.data, format=config.format, progress=False if config.no_progress else 'auto'), config.slice, config.sample,
                                  generation.seed, config.limit)
     if questions.is_empty(): raise UsageError('no questions left to answer after slice, sample and limit')
-    backend.check()
+    cache = open_cache(config)
+    if requests_due(questions, backend, generation, template, cache): backend.check()
     source = str(config.data) if isinstance(config.data, (str, Path)) else '<table>'
     extra = {'name': Path(config.out).name, 'data_source': source,
              'selection': {'limit': config.limit, 'sample': config.sample, 'slice': config.slice, 'seed': generation.seed}}
-    answer_run(questions, backend, generation, template, config.out, open_cache(config),
+    answer_run(questions, backend, generation, template, config.out, cache,
                progress=not config.no_progress, extra=extra, wait=config.wait)
     return Run(config.out)
+
+# %% ../nbs/28_evaluation.ipynb #3d856ffb
+def requests_due(questions:pl.DataFrame, # the selected questions
+                 backend:Backend,        # the model that would answer
+                 params:GenParams,       # decoding (`params.n` samples per question)
+                 template,               # the `csqa.prompts.PromptTemplate` that makes the prompts
+                 cache=None,             # the generation cache; None when caching is off
+                )->bool:
+    "Whether answering would ask the model anything: False only when the cache holds every sample of every question."
+    if cache is None: return True
+    from csqa.cache import cache_key
+    ident = backend.identity()
+    keys = {cache_key(ident, params, s, template.hash, template.messages(q, lang))
+            for q, lang in zip(questions['question'], questions['lang']) for s in range(params.n)}
+    return len(cache.get_many(list(keys))) < len(keys)  # a set: questions asked twice share their answers
 
 # %% ../nbs/28_evaluation.ipynb #4ecddb54
 def grade(run,                               # a run folder (or `Run`) holding answers.parquet

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, random
 from importlib import resources
 from pathlib import Path
+from .extras import needs
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'CONTEXT', 'training_lines', 'build_tiny_model']
@@ -50,9 +51,10 @@ def build_tiny_model(out_dir, # where to write (or find) the model
     out = Path(out_dir).expanduser()
     mark = out/_DONE_MARK
     if mark.exists() and json.loads(mark.read_text()) == {'seed': seed, 'context': CONTEXT}: return out
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config
+    with needs('hf', what='csqa.tiny'):
+        import torch
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+        from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ('requirements', 'train_requirements', 'serve_requirements', 'corpus_requirements', 'dev_requirements')
+EXTRAS = ('requirements', 'hf_requirements', 'train_requirements', 'serve_requirements', 'corpus_requirements', 'dev_requirements')
 
 def settings_requirements():
     cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini', encoding='utf-8')

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, json, sys
 from ..schema import UsageError
+from ..extras import needs
 
 # %% auto #0
 __all__ = ['dedup_cmd', 'decontam_cmd', 'build_cmd', 'add_commands']
@@ -18,6 +19,7 @@ def _print(stats:dict, as_json:bool):
 
 def dedup_cmd(args)->int:
     "Deduplicate a question file."
+    needs('corpus', 'rensa')
     from csqa.corpus.dedup import DedupConfig, dedup_file
     _print(dedup_file(args.data, args.out, DedupConfig(threshold=args.threshold)), args.json)
     return 0
@@ -32,6 +34,7 @@ def decontam_cmd(args)->int:
 # %% ../../nbs/97_cli_corpus.ipynb #3475692e
 def build_cmd(args)->int:
     "Build a corpus from a YAML configuration."
+    needs('corpus', 'rensa', *(['ray'] if args.engine == 'ray' else []))
     from csqa.corpus.build import build, load_corpus_config
     stats = build(load_corpus_config(args.config, out=args.out), engine=args.engine)
     _print({k: v for k, v in stats.items()}, args.json)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, sys
 from pathlib import Path
 from ..schema import UsageError
+from ..extras import needs
 from ..configs import AnswerConfig, EngineConfig, GenParams, GradeConfig, ScoreConfig
 from .main import add_config_options, configs_from, require
 from .answer import add_answer_options, answer_summary
@@ -76,11 +77,9 @@ def default_model_dir()->Path:
 
 def demo_cmd(args)->int:
     "Handle `csqa demo`: evaluate the tiny model; unless --no-train, SFT + GRPO it, evaluate again and compare."
-    import importlib.util
+    needs('hf', 'torch', 'transformers')
+    if not args.no_train: needs('train', 'trl', 'peft', 'accelerate', 'datasets', hint='or run csqa demo --no-train')
     from csqa.tiny import build_tiny_model
-    if not args.no_train and importlib.util.find_spec('trl') is None:
-        raise UsageError('csqa demo trains the model and needs the training extra: pip install "csqa[train]" '
-                         '(or run csqa demo --no-train)')
     out = Path(args.out)
     model_dir = build_tiny_model(args.model_dir or default_model_dir())
     print(f'== before training: the tiny model (random weights) on the bundled sample')

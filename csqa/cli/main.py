@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse, importlib, math, os, sqlite3, sys
 from dataclasses import MISSING, fields
 from ..schema import InvalidInput, UsageError, StorageError
+from ..extras import MissingExtra
 from ..configs import field_docs, read_config, split_options
 import csqa
 
 # %% auto #0
 __all__ = ['CORE_COMMANDS', 'command_modules', 'finite', 'option_name', 'add_config_options', 'add_config_file_option',
-           'configs_from', 'require', 'make_parser', 'main']
+           'configs_from', 'require', 'make_parser', 'command_line', 'main']
 
 # %% ../../nbs/90_cli.ipynb #9ad8c8a5
 # the core stages first, in the order of the flow; any other module of `csqa.cli` (train, corpus, …) follows by name
@@ -86,6 +87,12 @@ def make_parser()->argparse.ArgumentParser:
     for m in command_modules(): importlib.import_module(m).add_commands(sub)
     return p
 
+# %% ../../nbs/90_cli.ipynb #5c6c93e1
+def command_line(args)->str:
+    "The command that was run, without its arguments, e.g. `csqa train sft`."
+    sub = getattr(args, f'{args.command}_command', None)
+    return ' '.join(['csqa', args.command, *([sub] if sub else [])])
+
 # %% ../../nbs/90_cli.ipynb #727bbf97
 def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
         )->int:                    # the exit status
@@ -95,6 +102,8 @@ def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
     try: return args.func(args) or 0
     except InvalidInput as e:
         print(f'csqa: invalid input: {e}', file=sys.stderr); return 1
+    except MissingExtra as e:  # a part that `pip install csqa` leaves out: the extra that brings it, in one line
+        print(f'{command_line(args)} {e.need}', file=sys.stderr); return 2
     except UsageError as e:
         print(f'csqa: {e}', file=sys.stderr); return 2
     except BrokenPipeError:  # `csqa … | head`: the reader left; stop quietly, as Unix tools do

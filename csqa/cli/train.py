@@ -5,6 +5,7 @@
 # %% ../../nbs/96_cli_train.ipynb #a6dff597
 from __future__ import annotations
 import json, sys
+from ..extras import needs
 
 # %% auto #0
 __all__ = ['train_cmd', 'merge_cmd', 'add_commands']
@@ -18,6 +19,7 @@ def _summary(res)->str:
 
 def train_cmd(args)->int:
     "Handle `csqa train sft|grpo`."
+    needs('train', 'torch', 'transformers', 'trl', 'peft', 'accelerate', 'datasets')
     from csqa.train.sft import train_sft
     from csqa.train.grpo import train_grpo
     fn = {'sft': train_sft, 'grpo': train_grpo}[args.train_command]
@@ -27,6 +29,7 @@ def train_cmd(args)->int:
 
 def merge_cmd(args)->int:
     "Handle `csqa train merge`."
+    needs('train', 'torch', 'transformers', 'peft')
     from csqa.train.merge import merge_adapter
     print(merge_adapter(args.adapter, args.out, args.dtype))
     return 0

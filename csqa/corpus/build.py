@@ -4,6 +4,7 @@
 
 # %% ../../nbs/45_corpus_build.ipynb #55d1322f
 from __future__ import annotations
+from ..extras import needs
 import dataclasses, json, os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,7 @@ def _local_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
 
 def _ray_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
     "`fn` over each table on Ray Data; results come back in the order and shape of `tables`."
-    import ray
+    with needs('corpus'): import ray
     if not ray.is_initialized(): raise UsageError('the ray engine needs ray.init() first (csqa corpus build does it)')
     tagged = [t.append_column('_part', pa.array([i] * len(t), pa.int64())).append_column('_row', pa.array(range(len(t)), pa.int64()))
               for i, t in enumerate(tables) if len(t)]
@@ -267,7 +268,7 @@ def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
     if engine not in ENGINES: raise UsageError(f'unknown engine {engine!r}: choose local or ray')
     started = False
     if engine == 'ray':
-        import ray
+        with needs('corpus'): import ray
         if not ray.is_initialized():
             import tempfile
             tmp = Path(ray_dir).resolve() if ray_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
@@ -283,7 +284,7 @@ def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
         stage_dedup(cfg, engine); stage_decontam(cfg)
     finally:
         if started:
-            import ray, shutil
+            with needs('corpus'): import ray, shutil
             ray.shutdown()
             if not ray_dir: shutil.rmtree(tmp, ignore_errors=True)
     out = Path(cfg.out)

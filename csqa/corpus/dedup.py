@@ -4,6 +4,7 @@
 
 # %% ../../nbs/41_corpus_dedup.ipynb #0ff21696
 from __future__ import annotations
+from ..extras import needs
 from dataclasses import dataclass
 import numpy as np
 import polars as pl
@@ -47,7 +48,7 @@ def minhash_signatures(texts:pl.Series, # the texts to sketch
                        cfg:DedupConfig=DedupConfig(),
                       )->np.ndarray:    # uint32, one row of `cfg.num_perm` values per text
     "The MinHash signature of every text (rensa over `shingle_hashes`)."
-    from rensa import RMinHash
+    with needs('corpus'): from rensa import RMinHash
     if not len(texts): return np.zeros((0, cfg.num_perm), np.uint32)
     sh = shingle_hashes(texts, cfg.n_en, cfg.n_zh)
     m = RMinHash.digest_matrix_from_flat_token_hashes(sh.hashes, sh.offsets.astype(np.uint64), cfg.num_perm, cfg.seed)

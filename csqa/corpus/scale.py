@@ -4,6 +4,7 @@
 
 # %% ../../nbs/46_corpus_scale.ipynb #ccf699c2
 from __future__ import annotations
+from ..extras import needs
 import numpy as np
 import polars as pl
 from .dedup import DedupConfig, DedupResult, _split, band_keys, bucket_pairs, dedup_text, minhash_signatures, similarity, survivors
@@ -40,8 +41,8 @@ from contextlib import contextmanager
 @contextmanager
 def _sort_shuffle():
     "Ray Data's sort-based pull shuffle for the datasets made inside (a dataset keeps the context it was made in)."
-    import ray.data
-    from ray.data.context import ShuffleStrategy
+    with needs('corpus'): import ray.data
+    with needs('corpus'): from ray.data.context import ShuffleStrategy
     ctx = ray.data.DataContext.get_current(); before = ctx.shuffle_strategy
     ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
     try: yield
@@ -64,7 +65,7 @@ class RayDatasets:
     def total(self, ds, col:str)->int: return int(ds.sum(col) or 0)
     def size(self, ds)->int: return ds.count()
     def collect(self, ds)->pl.DataFrame:
-        import ray
+        with needs('corpus'): import ray
         return pl.concat([_polars(ray.get(r)) for r in ds.to_arrow_refs()], how='vertical_relaxed')
 
 # %% ../../nbs/46_corpus_scale.ipynb #858a1c81
@@ -263,7 +264,7 @@ def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally
                       max_rounds:int=64,
                      )->DedupResult:
     "Near-duplicate removal on Ray Data (a running `ray.init()`): signatures, candidates, check, components and survivors on the workers."
-    import ray
+    with needs('corpus'): import ray
     from csqa.schema import UsageError
     if not ray.is_initialized(): raise UsageError('the ray engine needs ray.init() first (csqa corpus build does it)')
     if not len(df): return _split(df, np.zeros(0, np.int64), 'near', np.zeros(0))

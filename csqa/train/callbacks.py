@@ -4,10 +4,11 @@
 
 # %% ../../nbs/56_train_callbacks.ipynb #2b0409e5
 from __future__ import annotations
+from ..extras import needs
 import copy
 from pathlib import Path
 import polars as pl
-from transformers import TrainerCallback
+with needs('train'): from transformers import TrainerCallback
 from ..backends import HFBackend
 
 # %% auto #0

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/51_train_configs.ipynb #e98fac80
 from __future__ import annotations
+from ..extras import needs
 import dataclasses, importlib.util, inspect, os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,12 +95,12 @@ def _check_keys(cfg:TrainConfig, section:str, d:dict, cls):
 
 def trainer_class(stage:str):
     "TRL's config class for a stage: `SFTConfig` or `GRPOConfig`."
-    from trl import GRPOConfig, SFTConfig
+    with needs('train'): from trl import GRPOConfig, SFTConfig
     return {'sft': SFTConfig, 'grpo': GRPOConfig}[stage]
 
 def bf16_available()->bool:
     "Whether this machine trains in bf16: a CUDA device that supports it."
-    import torch
+    with needs('train'): import torch
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 def trainer_args(cfg:TrainConfig,         # a checked config
@@ -109,7 +110,7 @@ def trainer_args(cfg:TrainConfig,         # a checked config
     "TRL's config for the run: the `trainer` keys, the seed, the output folder, and csqa's device defaults."
     cls = trainer_class(cfg.stage)
     _check_keys(cfg, 'trainer', cfg.trainer, cls)
-    import torch
+    with needs('train'): import torch
     # use_cpu on a machine without CUDA: it is also what makes several CPU processes (gloo) one data-parallel run
     kw = {'bf16': bf16_available(), 'use_cpu': not torch.cuda.is_available(), 'report_to': 'none', 'seed': cfg.seed,
           **cfg.trainer, 'output_dir': str(output_dir)}
@@ -121,7 +122,7 @@ def trainer_args(cfg:TrainConfig,         # a checked config
 def lora_config(cfg:TrainConfig): # a checked config
     "peft's `LoraConfig` for the run, or None for full fine-tuning."
     if cfg.lora is None: return None
-    from peft import LoraConfig
+    with needs('train'): from peft import LoraConfig
     _check_keys(cfg, 'lora', cfg.lora, LoraConfig)
     try: return LoraConfig(**{'task_type': 'CAUSAL_LM', **cfg.lora})
     except (ValueError, TypeError) as e: raise UsageError(f'{cfg.path}: lora: {e}') from None
@@ -129,8 +130,8 @@ def lora_config(cfg:TrainConfig): # a checked config
 def quantization_config(cfg:TrainConfig): # a checked config
     "transformers' `BitsAndBytesConfig` for the run (NF4, double quantisation, bf16 compute where available), or None."
     if not cfg.quantization: return None
-    import torch
-    from transformers import BitsAndBytesConfig
+    with needs('train'): import torch
+    with needs('train'): from transformers import BitsAndBytesConfig
     _check_keys(cfg, 'quantization', cfg.quantization, BitsAndBytesConfig)
     kw = dict(cfg.quantization)
     if kw.get('load_in_4bit'):
@@ -185,7 +186,7 @@ def resolve_model(cfg:TrainConfig)->str:
     if cfg.model == 'tiny':
         from csqa.tiny import build_tiny_model
         if int(os.environ.get('WORLD_SIZE', '1')) > 1:  # several processes: one builds, the others wait, then read it
-            from accelerate import PartialState
+            with needs('train'): from accelerate import PartialState
             with PartialState().main_process_first(): return str(build_tiny_model(tiny_model_dir()))
         return str(build_tiny_model(tiny_model_dir()))
     p = Path(cfg.model).expanduser()

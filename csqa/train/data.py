@@ -4,6 +4,7 @@
 
 # %% ../../nbs/50_train_data.ipynb #144aef60
 from __future__ import annotations
+from ..extras import needs
 import random, re, unicodedata
 import polars as pl
 from ..schema import UsageError
@@ -40,7 +41,7 @@ def grpo_records(questions:pl.DataFrame, # a canonical question table
 # %% ../../nbs/50_train_data.ipynb #2ed7303e
 def to_dataset(records:list[dict]): # records from `sft_records` or `grpo_records`
     "A `datasets.Dataset` of the records."
-    from datasets import Dataset
+    with needs('train'): from datasets import Dataset
     return Dataset.from_list(records)
 
 # %% ../../nbs/50_train_data.ipynb #909b9508

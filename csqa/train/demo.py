@@ -4,6 +4,7 @@
 
 # %% ../../nbs/58_train_demo.ipynb #ade3e975
 from __future__ import annotations
+from ..extras import needs
 import io, time
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def demo_items(questions:pl.DataFrame, # the demo's questions (the bundled sampl
 # %% ../../nbs/58_train_demo.ipynb #7c663b93
 @contextmanager
 def _one_thread():
-    import torch
+    with needs('train'): import torch
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try: yield

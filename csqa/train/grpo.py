@@ -4,6 +4,7 @@
 
 # %% ../../nbs/55_train_grpo.ipynb #6936ba39
 from __future__ import annotations
+from ..extras import needs
 from .data import grpo_records, to_dataset
 from .rewards import factuality_reward
 from .callbacks import add_csqa_callbacks
@@ -24,7 +25,7 @@ def grpo_trainer(plan:RunPlan, # a checked run (`plan_run(..., 'grpo')`)
                  reward=None,  # the reward function (default: `reward_for(plan)`)
                 ):             # a `trl.GRPOTrainer`, ready to train
     "TRL's GRPO trainer for a planned run, rewarding factuality."
-    from trl import GRPOTrainer
+    with needs('train'): from trl import GRPOTrainer
     reward = reward or reward_for(plan)
     trainer = GRPOTrainer(model=trainer_model(plan), reward_funcs=[reward], args=plan.args,
                           train_dataset=to_dataset(grpo_records(plan.train, plan.cfg.template)),

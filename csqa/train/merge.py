@@ -4,6 +4,7 @@
 
 # %% ../../nbs/57_train_merge.ipynb #0e48f986
 from __future__ import annotations
+from ..extras import needs
 import json, shutil
 from pathlib import Path
 from ..schema import UsageError
@@ -20,9 +21,9 @@ def merge_adapter(adapter_dir,        # a peft adapter folder (e.g. a `csqa trai
     adapter, out = Path(adapter_dir), Path(out_dir)
     if not (adapter/'adapter_config.json').exists(): raise UsageError(f'not an adapter folder (no adapter_config.json): {adapter_dir}')
     if out.resolve() == adapter.resolve(): raise UsageError('the merged model must go to another folder than the adapter')
-    import torch
-    from peft import PeftConfig, PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    with needs('train'): import torch
+    with needs('train'): from peft import PeftConfig, PeftModel
+    with needs('train'): from transformers import AutoModelForCausalLM, AutoTokenizer
     base = PeftConfig.from_pretrained(str(adapter)).base_model_name_or_path
     if dtype is not None and not isinstance(getattr(torch, dtype, None), torch.dtype): raise UsageError(f'dtype: not a torch dtype: {dtype}')
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype) if dtype else 'auto')

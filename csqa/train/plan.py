@@ -4,6 +4,7 @@
 
 # %% ../../nbs/53_train_plan.ipynb #c671b894
 from __future__ import annotations
+from ..extras import needs
 import hashlib, json, os, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
@@ -82,9 +83,9 @@ def cpu_safe_4bit(model)->int:
 def trainer_model(plan:RunPlan): # a checked run
     "What the trainer gets as `model`: the path, or an adapter (on its base) whose training continues."
     if not plan.adapter: return plan.model
-    import torch
-    from peft import PeftConfig, PeftModel
-    from transformers import AutoModelForCausalLM
+    with needs('train'): import torch
+    with needs('train'): from peft import PeftConfig, PeftModel
+    with needs('train'): from transformers import AutoModelForCausalLM
     base = PeftConfig.from_pretrained(plan.model).base_model_name_or_path
     kw = dict(plan.args.model_init_kwargs or {})
     if plan.quantization is not None: kw['quantization_config'] = plan.quantization
@@ -94,7 +95,7 @@ def trainer_model(plan:RunPlan): # a checked run
 
 def tokenizer_for(plan:RunPlan, padding_side:str='right'):
     "The tokenizer saved with the model (or adapter)."
-    from transformers import AutoTokenizer
+    with needs('train'): from transformers import AutoTokenizer
     tok = AutoTokenizer.from_pretrained(plan.model, padding_side=padding_side)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok

@@ -4,6 +4,7 @@
 
 # %% ../../nbs/54_train_sft.ipynb #3c8997f5
 from __future__ import annotations
+from ..extras import needs
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ def sft_trainer(plan:RunPlan,  # a checked run (`plan_run(..., 'sft')`)
                 callbacks=(),  # more `TrainerCallback`s
                ):              # a `trl.SFTTrainer`, ready to train
     "TRL's SFT trainer for a planned run."
-    from trl import SFTTrainer
+    with needs('train'): from trl import SFTTrainer
     records = [{k: r[k] for k in ('prompt', 'completion')} for r in sft_records(plan.train, plan.cfg.template)]
     trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
                          processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
