@@ -36,7 +36,9 @@ enum { KIND_TEXT = 0, KIND_LANG = 1, KIND_ID = 2, KIND_PAIR = 3, KIND_STRINGS = 
 
 typedef struct { const char *key; Py_ssize_t key_len; int kind; int optional; } field_spec;
 typedef struct { const char *text; Py_ssize_t len; } literal;
-typedef struct { field_spec *fields; Py_ssize_t n_fields; literal *langs; Py_ssize_t n_langs; } line_spec;
+/* `owned` holds a reference to every key and spelling for as long as the spec is in use (`free_spec`): the arguments
+   they came from may be lists that another thread changes while the scan runs without the GIL. */
+typedef struct { field_spec *fields; Py_ssize_t n_fields; literal *langs; Py_ssize_t n_langs; PyObject **owned; Py_ssize_t n_owned; } line_spec;
 typedef const unsigned char *cursor;
 
 /* JSON whitespace inside a line, as in `_JSON_WS` ('\n' ends the line). */
@@ -59,8 +61,9 @@ static inline int plain_cp(uint32_t c) {
            (c >= 0x3030 && c <= 0x3098) || (c >= 0x309B && c <= 0x9FFF) || (c >= 0xFF00 && c <= 0xFFEF);
 }
 
-static inline int hex_value(unsigned char c) {
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+/* The value of a hex digit; any other byte gives some value below 16 (a buffer changed under the scan can show one). */
+static inline uint32_t hex_value(unsigned char c) {
+    return (uint32_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10) & 15;
 }
 
 static inline int is_hex(unsigned char c) {
@@ -107,7 +110,7 @@ static cursor scan_string(cursor p, cursor e, str_info *info) {
                     /* an escaped surrogate (u+D800 to u+DFFF): a lone one is not text, so such strings take the careful path */
                     if ((p[2] == 'd' || p[2] == 'D') && ((p[3] >= '8' && p[3] <= '9') || (p[3] >= 'a' && p[3] <= 'f') ||
                                                          (p[3] >= 'A' && p[3] <= 'F'))) return NULL;
-                    uint32_t cp = (uint32_t)(hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]));
+                    uint32_t cp = hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]);
                     if (!plain_cp(cp)) plain = 0;
                     p += 6;
                 } else if (d == '"' || d == '\\' || d == '/' || d == 'b' || d == 'f' || d == 'n' || d == 'r' || d == 't') {
@@ -270,7 +273,9 @@ static inline void set_valid(column *c, int64_t row, int valid) {
 
 /* Append the string at [open, end) (quotes included, already scanned) to c's data, escapes decoded. Surrogate escapes
    never get here (they are unproved), so each \uXXXX is one code point of at most 3 UTF-8 bytes, never longer than
-   its escape. */
+   its escape. Nothing is read past the closing quote and nothing written beyond the string's own length, even when the
+   bytes changed since scan_string saw them (another thread writing to the buffer): the data buffer, as long as the
+   range, can never overflow. */
 static void put_string(column *c, cursor open, cursor end, int escaped) {
     cursor p = open + 1, e = end - 1;
     char *o = c->data + c->len;
@@ -279,7 +284,7 @@ static void put_string(column *c, cursor open, cursor end, int escaped) {
         cursor bs = memchr(p, '\\', (size_t)(e - p));
         size_t run = (size_t)((bs ? bs : e) - p);
         memcpy(o, p, run); o += run; p += run;
-        if (!bs) break;
+        if (!bs || e - p < 2) break;  /* e - p < 2: a lone backslash that was not there when scanned */
         switch (p[1]) {
         case 'b': *o++ = '\b'; break;
         case 'f': *o++ = '\f'; break;
@@ -287,7 +292,8 @@ static void put_string(column *c, cursor open, cursor end, int escaped) {
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
         case 'u': {
-            uint32_t cp = (uint32_t)(hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]));
+            if (e - p < 6) { p = e; continue; }
+            uint32_t cp = hex_value(p[2]) << 12 | hex_value(p[3]) << 8 | hex_value(p[4]) << 4 | hex_value(p[5]);
             if (cp < 0x80) *o++ = (char)cp;
             else if (cp < 0x800) { *o++ = (char)(0xC0 | cp >> 6); *o++ = (char)(0x80 | (cp & 0x3F)); }
             else { *o++ = (char)(0xE0 | cp >> 12); *o++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *o++ = (char)(0x80 | (cp & 0x3F)); }
@@ -439,6 +445,7 @@ static int item_id(cursor q, cursor q_end, cursor a, cursor a_end, const char *c
     while ((n = space_at_end(a, a_end))) a_end -= n;
     size_t need = (size_t)((q_end - q) + (a_end - a) + code_len + 2);
     if (need > *key_cap) {
+        if (need > SIZE_MAX / 2) return -1;
         unsigned char *grown = realloc(*key, need * 2);
         if (!grown) return -1;
         *key = grown; *key_cap = need * 2;
@@ -493,33 +500,70 @@ static void rollback_row(column *cols, Py_ssize_t n, int64_t row) {
     }
 }
 
-/* Read `fields` and `langs` into `spec`; the key and spelling bytes stay owned by the Python objects. */
+/* Keep a reference to `o` until `free_spec`. */
+static void own(line_spec *spec, PyObject *o) { Py_INCREF(o); spec->owned[spec->n_owned++] = o; }
+
+static void free_spec(line_spec *spec) {
+    for (Py_ssize_t i = 0; i < spec->n_owned; i++) Py_DECREF(spec->owned[i]);
+    PyMem_Free(spec->owned);
+    PyMem_Free(spec->fields);
+    PyMem_Free(spec->langs);
+    *spec = (line_spec){0};
+}
+
+/* A language spelling as `langs` gives it: a JSON string with its quotes and nothing inside that would need an escape. */
+static int good_spelling(const char *t, Py_ssize_t n) {
+    if (n < 2 || t[0] != '"' || t[n - 1] != '"') return 0;
+    for (Py_ssize_t i = 1; i < n - 1; i++)
+        if (t[i] == '"' || t[i] == '\\' || (unsigned char)t[i] < 0x20) return 0;
+    return 1;
+}
+
+/* Read `fields` (a sequence of (key, kind, optional) sequences) and `langs` (a sequence of bytes) into `spec`, holding
+   a reference to each key and spelling (`free_spec` lets them go); on failure an exception is set and `spec` freed. */
 static int read_spec(PyObject *fields, PyObject *langs, line_spec *spec) {
-    PyObject *fseq = PySequence_Fast(fields, "fields must be a sequence"), *lseq = NULL;
-    if (!fseq) return -1;
-    lseq = PySequence_Fast(langs, "langs must be a sequence");
-    if (!lseq) goto fail;
-    spec->n_fields = PySequence_Fast_GET_SIZE(fseq);
-    spec->n_langs = PySequence_Fast_GET_SIZE(lseq);
-    spec->fields = PyMem_Calloc(spec->n_fields ? spec->n_fields : 1, sizeof(field_spec));
-    spec->langs = PyMem_Calloc(spec->n_langs ? spec->n_langs : 1, sizeof(literal));
-    if (!spec->fields || !spec->langs) { PyErr_NoMemory(); goto fail; }
+    PyObject *fseq = NULL, *lseq = NULL, *item = NULL;
+    if (!(fseq = PySequence_Tuple(fields)) || !(lseq = PySequence_Tuple(langs))) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "fields and langs must be sequences");
+        }
+        goto fail;
+    }
+    spec->n_fields = PyTuple_GET_SIZE(fseq);
+    spec->n_langs = PyTuple_GET_SIZE(lseq);
+    spec->fields = PyMem_Calloc((size_t)spec->n_fields + 1, sizeof(field_spec));
+    spec->langs = PyMem_Calloc((size_t)spec->n_langs + 1, sizeof(literal));
+    spec->owned = PyMem_Calloc((size_t)spec->n_fields + (size_t)spec->n_langs + 1, sizeof(PyObject *));
+    if (!spec->fields || !spec->langs || !spec->owned) { PyErr_NoMemory(); goto fail; }
     for (Py_ssize_t i = 0; i < spec->n_fields; i++) {
         PyObject *key; int kind, optional;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fseq, i), "Sip", &key, &kind, &optional)) goto fail;
+        if (!(item = PySequence_Tuple(PyTuple_GET_ITEM(fseq, i)))) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "each field must be a (key: bytes, kind: int, optional: bool) sequence");
+            goto fail;
+        }
+        if (!PyArg_ParseTuple(item, "Sip;each field must be a (key: bytes, kind: int, optional: bool) sequence", &key, &kind, &optional)) goto fail;
         if (kind < KIND_TEXT || kind > KIND_STRINGS) { PyErr_Format(PyExc_ValueError, "unknown field kind %d", kind); goto fail; }
+        own(spec, key);
         spec->fields[i] = (field_spec){PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), kind, optional};
+        Py_CLEAR(item);
     }
     for (Py_ssize_t i = 0; i < spec->n_langs; i++) {
-        PyObject *lang = PySequence_Fast_GET_ITEM(lseq, i);
+        PyObject *lang = PyTuple_GET_ITEM(lseq, i);
         if (!PyBytes_Check(lang)) { PyErr_SetString(PyExc_TypeError, "langs must hold bytes"); goto fail; }
+        if (!good_spelling(PyBytes_AS_STRING(lang), PyBytes_GET_SIZE(lang))) {
+            PyErr_SetString(PyExc_ValueError, "each of langs must be a JSON string with its quotes and no escapes, such as b'\"en\"'");
+            goto fail;
+        }
+        own(spec, lang);
         spec->langs[i] = (literal){PyBytes_AS_STRING(lang), PyBytes_GET_SIZE(lang)};
     }
-    /* `fields` and `langs` outlive the call (they are its arguments), so their items stay alive without these. */
     Py_DECREF(fseq); Py_DECREF(lseq);
     return 0;
 fail:
-    Py_XDECREF(fseq); Py_XDECREF(lseq);
+    Py_XDECREF(item); Py_XDECREF(fseq); Py_XDECREF(lseq);
+    free_spec(spec);
     return -1;
 }
 
@@ -538,16 +582,18 @@ static Py_ssize_t count_lines(cursor p, cursor stop) {
 }
 
 /* Prove every line of buffer[start:end]; with columns, also write each proved line's values (and its index into
-   `proved`) and, with `ids`, its id. Returns the number of lines, or -1 when out of memory. Runs without the GIL. */
-static Py_ssize_t scan_range(const char *base, Py_ssize_t start, Py_ssize_t end, const line_spec *spec,
-                             column *cols, int64_t *proved, int64_t *n_proved, triples *bad, id_spec *ids, column *id_col) {
+   `proved`) and, with `ids`, its id. The columns have room for `max_rows` rows (the lines count_lines counted): should
+   the buffer hold more lines now (another thread changed it since), the lines past the room are left unproved, so that
+   nothing is ever written beyond the buffers. Returns the number of lines, or -1 when out of memory. Runs without the GIL. */
+static Py_ssize_t scan_range(const char *base, Py_ssize_t start, Py_ssize_t end, const line_spec *spec, column *cols,
+                             int64_t max_rows, int64_t *proved, int64_t *n_proved, triples *bad, id_spec *ids, column *id_col) {
     cursor p = (cursor)base + start, stop = (cursor)base + end;
     Py_ssize_t n_lines = 0;
     int64_t row = 0;
     while (p < stop) {
         cursor nl = memchr(p, '\n', (size_t)(stop - p));
         cursor line_end = nl ? nl : stop;
-        if (prove_line(p, line_end, spec, cols, row)) {
+        if ((!cols || row < max_rows) && prove_line(p, line_end, spec, cols, row)) {
             if (cols) {
                 commit_row(cols, spec->n_fields, row);
                 proved[row] = n_lines;
@@ -555,8 +601,9 @@ static Py_ssize_t scan_range(const char *base, Py_ssize_t start, Py_ssize_t end,
             }
             row++;
         } else {
-            if (cols) rollback_row(cols, spec->n_fields, row);
+            if (cols && row < max_rows) rollback_row(cols, spec->n_fields, row);
             if (bad->n == bad->cap) {
+                if (bad->cap > PY_SSIZE_T_MAX / 6 / (Py_ssize_t)sizeof(Py_ssize_t)) return -1;
                 Py_ssize_t cap = bad->cap ? bad->cap * 2 : 256;
                 Py_ssize_t *grown = realloc(bad->v, (size_t)cap * 3 * sizeof(Py_ssize_t));
                 if (!grown) return -1;
@@ -601,15 +648,14 @@ static PyObject *prove_lines(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*nnOO", &buf, &start, &end, &fields, &langs)) return NULL;
     if (check_range(&buf, start, end) < 0 || read_spec(fields, langs, &spec) < 0) goto done;
     Py_BEGIN_ALLOW_THREADS
-    n_lines = scan_range(buf.buf, start, end, &spec, NULL, NULL, &n_proved, &bad, NULL, NULL);
+    n_lines = scan_range(buf.buf, start, end, &spec, NULL, 0, NULL, &n_proved, &bad, NULL, NULL);
     Py_END_ALLOW_THREADS
     if (n_lines < 0) { PyErr_NoMemory(); goto done; }
     if (!(unproved = unproved_list(&bad))) goto done;
     result = Py_BuildValue("nO", n_lines, unproved);
 done:
     free(bad.v);
-    PyMem_Free(spec.fields);
-    PyMem_Free(spec.langs);
+    free_spec(&spec);
     Py_XDECREF(unproved);
     PyBuffer_Release(&buf);
     return result;
@@ -619,11 +665,29 @@ done:
 enum { OBJ_OFF, OBJ_ITEMS, OBJ_DATA, OBJ_VALID, OBJ_PLAIN, N_OBJS };
 typedef PyObject *column_objects[N_OBJS];
 
+/* a * b + c, a size in bytes; -1 with OverflowError set where it does not fit a Py_ssize_t (a 32-bit build given a
+   large range: the sizes below are several times the range's bytes or lines). */
+static Py_ssize_t checked_size(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) {
+    if (a < 0 || b < 0 || c < 0 || (b && a > (PY_SSIZE_T_MAX - c) / b)) {
+        PyErr_SetString(PyExc_OverflowError, "the range is too large to scan at once on this build: scan it in pieces");
+        return -1;
+    }
+    return a * b + c;
+}
+
+/* The bytes of a validity bitmap of n rows (n + 7 could overflow). */
+static inline Py_ssize_t bitmap_bytes(Py_ssize_t n) { return n / 8 + (n % 8 != 0); }
+
 /* A bytes object of `size` bytes to fill without the GIL (its pages are touched only as they are written). A large
    one asks for huge pages where the kernel gives them on request: filling fresh memory 4 KB page by page costs a
-   fault each, a fifth of the scan's time. */
+   fault each, a fifth of the scan's time. A size of 0 gives an empty object (nothing is ever written to it); a
+   negative one (an overflow upstream) is an error, never a small buffer. */
 static PyObject *new_buffer(Py_ssize_t size, void **where) {
-    PyObject *b = PyBytes_FromStringAndSize(NULL, size > 0 ? size : 1);
+    if (size < 0) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "csqa._jsonl: negative buffer size");
+        return NULL;
+    }
+    PyObject *b = PyBytes_FromStringAndSize(NULL, size);
     if (!b) return NULL;
     *where = PyBytes_AS_STRING(b);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -639,10 +703,13 @@ static int shrink(PyObject **b, Py_ssize_t size) {
     return *b ? _PyBytes_Resize(b, size) : 0;
 }
 
-/* Read extract_lines' `ids` argument: None, or (question, answer, lang, codes, given) as `id_spec` holds them. */
-static int read_ids(PyObject *arg, const line_spec *spec, id_spec *ids, PyObject **codes_seq) {
+/* Read extract_lines' `ids` argument: None, or the tuple (question, answer, lang, codes, given) as `id_spec` holds
+   them. `*codes_tuple` (a tuple the caller releases) keeps the codes alive while the scan uses them. */
+static int read_ids(PyObject *arg, const line_spec *spec, id_spec *ids, PyObject **codes_tuple) {
     PyObject *codes;
-    if (!PyArg_ParseTuple(arg, "nnnOn", &ids->question, &ids->answer, &ids->lang, &codes, &ids->given)) return -1;
+    if (!PyTuple_Check(arg)) { PyErr_SetString(PyExc_TypeError, "ids must be None or a (question, answer, lang, codes, given) tuple"); return -1; }
+    if (!PyArg_ParseTuple(arg, "nnnOn;ids must be None or a (question, answer, lang, codes, given) tuple",
+                          &ids->question, &ids->answer, &ids->lang, &codes, &ids->given)) return -1;
     Py_ssize_t n = spec->n_fields;
     if (ids->question < 0 || ids->question >= n || ids->answer < 0 || ids->answer >= n || ids->lang < 0 || ids->lang >= n ||
         ids->given >= n || spec->fields[ids->question].kind != KIND_TEXT || spec->fields[ids->answer].kind != KIND_TEXT ||
@@ -650,11 +717,14 @@ static int read_ids(PyObject *arg, const line_spec *spec, id_spec *ids, PyObject
         PyErr_SetString(PyExc_ValueError, "ids must name a question and an answer field (text) and a language field");
         return -1;
     }
-    if (!(*codes_seq = PySequence_Fast(codes, "codes must be a sequence"))) return -1;
-    if (PySequence_Fast_GET_SIZE(*codes_seq) != spec->n_langs) { PyErr_SetString(PyExc_ValueError, "one code per language spelling"); return -1; }
-    if (!(ids->codes = PyMem_Calloc(spec->n_langs ? spec->n_langs : 1, sizeof(literal)))) { PyErr_NoMemory(); return -1; }
+    if (!(*codes_tuple = PySequence_Tuple(codes))) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) { PyErr_Clear(); PyErr_SetString(PyExc_TypeError, "codes must be a sequence"); }
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(*codes_tuple) != spec->n_langs) { PyErr_SetString(PyExc_ValueError, "one code per language spelling"); return -1; }
+    if (!(ids->codes = PyMem_Calloc((size_t)spec->n_langs + 1, sizeof(literal)))) { PyErr_NoMemory(); return -1; }
     for (Py_ssize_t i = 0; i < spec->n_langs; i++) {
-        PyObject *code = PySequence_Fast_GET_ITEM(*codes_seq, i);
+        PyObject *code = PyTuple_GET_ITEM(*codes_tuple, i);
         if (!PyBytes_Check(code)) { PyErr_SetString(PyExc_TypeError, "codes must hold bytes"); return -1; }
         ids->codes[i] = (literal){PyBytes_AS_STRING(code), PyBytes_GET_SIZE(code)};
     }
@@ -668,11 +738,24 @@ static PyObject *column_tuple(PyObject **o) {
                         : Py_BuildValue("(sOOOO)", "str", o[OBJ_OFF], o[OBJ_DATA], valid, plain);
 }
 
+#ifdef CSQA_JSONL_TEST_HOOKS
+/* Only in the sanitizer tests' build (tests/test_jsonl_sanitize.py), never in csqa's: a callable that extract_lines
+   runs between its count of the lines and its scan, so that a test can change the buffer in between. */
+static PyObject *between_passes = NULL;
+
+static PyObject *set_between_passes(PyObject *self, PyObject *hook) {
+    PyObject *old = between_passes;
+    between_passes = hook == Py_None ? NULL : Py_NewRef(hook);
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+#endif
+
 static PyObject *extract_lines(PyObject *self, PyObject *args) {
     Py_buffer buf;
     Py_ssize_t start, end, n_lines = 0, count = 0, n = 0;
     int64_t rows = 0, *proved = NULL;
-    PyObject *fields, *langs, *ids_arg = Py_None, *codes_seq = NULL, *result = NULL, *unproved = NULL, *proved_obj = NULL;
+    PyObject *fields, *langs, *ids_arg = Py_None, *codes_tuple = NULL, *result = NULL, *unproved = NULL, *proved_obj = NULL;
     PyObject *columns = NULL, *id_tuple = NULL;
     line_spec spec = {0};
     id_spec ids = {0};
@@ -681,52 +764,63 @@ static PyObject *extract_lines(PyObject *self, PyObject *args) {
     column_objects *objs = NULL, id_objs = {0};
     if (!PyArg_ParseTuple(args, "y*nnOO|O", &buf, &start, &end, &fields, &langs, &ids_arg)) return NULL;
     if (check_range(&buf, start, end) < 0 || read_spec(fields, langs, &spec) < 0) goto done;
-    if (ids_arg != Py_None && read_ids(ids_arg, &spec, &ids, &codes_seq) < 0) goto done;
+    if (ids_arg != Py_None && read_ids(ids_arg, &spec, &ids, &codes_tuple) < 0) goto done;
     n = spec.n_fields;
     Py_ssize_t size = end - start;
     Py_BEGIN_ALLOW_THREADS
     count = count_lines((cursor)buf.buf + start, (cursor)buf.buf + end);
     Py_END_ALLOW_THREADS
-    cols = PyMem_Calloc(n ? n : 1, sizeof(column));
-    objs = PyMem_Calloc(n ? n : 1, sizeof(column_objects));
+    /* Every buffer is sized from `count` and `size`, and the scan writes at most `count` rows (scan_range's `max_rows`) */
+    Py_ssize_t row_bytes = checked_size(count, 8, 0), off_bytes = checked_size(count, 8, 8),
+               item_bytes = checked_size(size / 2, 8, 16), id_bytes = checked_size(count, 16, 0);
+    if (row_bytes < 0 || off_bytes < 0 || item_bytes < 0 || id_bytes < 0) goto done;
+    cols = PyMem_Calloc((size_t)n + 1, sizeof(column));
+    objs = PyMem_Calloc((size_t)n + 1, sizeof(column_objects));
     if (!cols || !objs) { PyErr_NoMemory(); goto done; }
-    if (!(proved_obj = new_buffer(count * 8, (void **)&proved))) goto done;
+    if (!(proved_obj = new_buffer(row_bytes, (void **)&proved))) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         column *c = &cols[i];
         int list = spec.fields[i].kind == KIND_PAIR || spec.fields[i].kind == KIND_STRINGS;
         /* a value's text is never longer than its JSON spelling, nor a list's items more than half its bytes */
-        if (!(objs[i][OBJ_OFF] = new_buffer((count + 1) * 8, (void **)&c->off))) goto done;
+        if (!(objs[i][OBJ_OFF] = new_buffer(off_bytes, (void **)&c->off))) goto done;
         if (!(objs[i][OBJ_DATA] = new_buffer(size, (void **)&c->data))) goto done;
-        if (list && !(objs[i][OBJ_ITEMS] = new_buffer((size / 2 + 2) * 8, (void **)&c->item_off))) goto done;
+        if (list && !(objs[i][OBJ_ITEMS] = new_buffer(item_bytes, (void **)&c->item_off))) goto done;
         if (spec.fields[i].optional) {
-            if (!(objs[i][OBJ_VALID] = new_buffer((count + 7) / 8, (void **)&c->valid))) goto done;
-            memset(c->valid, 0, (size_t)((count + 7) / 8));
+            if (!(objs[i][OBJ_VALID] = new_buffer(bitmap_bytes(count), (void **)&c->valid))) goto done;
+            memset(c->valid, 0, (size_t)bitmap_bytes(count));
         }
         if (!list && !(objs[i][OBJ_PLAIN] = new_buffer(count, (void **)&c->plain))) goto done;
         c->off[0] = 0;
         if (c->item_off) c->item_off[0] = 0;
     }
     if (ids_arg != Py_None) {
-        if (!(id_objs[OBJ_OFF] = new_buffer((count + 1) * 8, (void **)&id_col.off)) ||
-            !(id_objs[OBJ_DATA] = new_buffer(count * 16, (void **)&id_col.data)) ||
-            !(id_objs[OBJ_VALID] = new_buffer((count + 7) / 8, (void **)&id_col.valid))) goto done;
-        memset(id_col.valid, 0, (size_t)((count + 7) / 8));
+        if (!(id_objs[OBJ_OFF] = new_buffer(off_bytes, (void **)&id_col.off)) ||
+            !(id_objs[OBJ_DATA] = new_buffer(id_bytes, (void **)&id_col.data)) ||
+            !(id_objs[OBJ_VALID] = new_buffer(bitmap_bytes(count), (void **)&id_col.valid))) goto done;
+        memset(id_col.valid, 0, (size_t)bitmap_bytes(count));
         id_col.off[0] = 0;
     }
+#ifdef CSQA_JSONL_TEST_HOOKS
+    if (between_passes) {
+        PyObject *r = PyObject_CallNoArgs(between_passes);
+        if (!r) goto done;
+        Py_DECREF(r);
+    }
+#endif
     Py_BEGIN_ALLOW_THREADS
-    n_lines = scan_range(buf.buf, start, end, &spec, cols, proved, &rows, &bad, ids_arg != Py_None ? &ids : NULL, &id_col);
+    n_lines = scan_range(buf.buf, start, end, &spec, cols, count, proved, &rows, &bad, ids_arg != Py_None ? &ids : NULL, &id_col);
     Py_END_ALLOW_THREADS
     if (n_lines < 0) { PyErr_NoMemory(); goto done; }
     if (shrink(&proved_obj, rows * 8) < 0) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
         column *c = &cols[i];
         if (shrink(&objs[i][OBJ_OFF], (rows + 1) * 8) < 0 || shrink(&objs[i][OBJ_DATA], c->len) < 0 ||
-            shrink(&objs[i][OBJ_ITEMS], (c->items + 1) * 8) < 0 || shrink(&objs[i][OBJ_VALID], (rows + 7) / 8) < 0 ||
+            shrink(&objs[i][OBJ_ITEMS], (c->items + 1) * 8) < 0 || shrink(&objs[i][OBJ_VALID], bitmap_bytes(rows)) < 0 ||
             shrink(&objs[i][OBJ_PLAIN], rows) < 0) goto done;
     }
     if (ids_arg != Py_None) {
         if (shrink(&id_objs[OBJ_OFF], (rows + 1) * 8) < 0 || shrink(&id_objs[OBJ_DATA], id_col.len) < 0 ||
-            shrink(&id_objs[OBJ_VALID], (rows + 7) / 8) < 0 || !(id_tuple = column_tuple(id_objs))) goto done;
+            shrink(&id_objs[OBJ_VALID], bitmap_bytes(rows)) < 0 || !(id_tuple = column_tuple(id_objs))) goto done;
     } else id_tuple = Py_NewRef(Py_None);
     if (!(unproved = unproved_list(&bad)) || !(columns = PyList_New(n))) goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -743,14 +837,13 @@ done:
     PyMem_Free(cols);
     PyMem_Free(ids.codes);
     free(ids.key);
-    Py_XDECREF(codes_seq);
+    Py_XDECREF(codes_tuple);
     Py_XDECREF(id_tuple);
     Py_XDECREF(proved_obj);
     Py_XDECREF(columns);
     Py_XDECREF(unproved);
     free(bad.v);
-    PyMem_Free(spec.fields);
-    PyMem_Free(spec.langs);
+    free_spec(&spec);
     PyBuffer_Release(&buf);
     return result;
 }
@@ -772,13 +865,30 @@ static int plain_utf8(cursor p, cursor e) {
     return 1;
 }
 
+/* The i-th int64 of a buffer, wherever the buffer starts (a slice of bytes need not be 8-byte aligned). */
+static inline int64_t load_i64(const void *base, Py_ssize_t i) {
+    int64_t v;
+    memcpy(&v, (const char *)base + 8 * i, 8);
+    return v;
+}
+
 /* Offsets (int64) of `rows` strings into a data buffer: none past its end, none going back. */
 static int check_offsets(const Py_buffer *off, const Py_buffer *data, Py_ssize_t rows) {
-    const int64_t *o = off->buf;
     if (off->len != (rows + 1) * 8) { PyErr_SetString(PyExc_ValueError, "offsets must hold one more int64 than there are rows"); return -1; }
-    for (Py_ssize_t i = 0; i < rows; i++)
-        if (o[i] < 0 || o[i] > o[i + 1] || o[i + 1] > data->len) { PyErr_SetString(PyExc_ValueError, "offsets out of order or past the data"); return -1; }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        int64_t a = load_i64(off->buf, i), b = load_i64(off->buf, i + 1);
+        if (a < 0 || a > b || b > data->len) { PyErr_SetString(PyExc_ValueError, "offsets out of order or past the data"); return -1; }
+    }
     return 0;
+}
+
+/* Row i's text [*p, *e) of offsets `off` into `data`, or 0 where its offsets are out of order or past the data (checked
+   before the loop, but the buffers may be writable and change while the GIL is released). */
+static inline int text_at(const Py_buffer *off, const Py_buffer *data, Py_ssize_t i, cursor *p, cursor *e) {
+    int64_t a = load_i64(off->buf, i), b = load_i64(off->buf, i + 1);
+    if (a < 0 || a > b || b > data->len) return 0;
+    *p = (cursor)data->buf + a; *e = (cursor)data->buf + b;
+    return 1;
 }
 
 /* hash_ids(question_offsets, question_data, answer_offsets, answer_data, code_offsets, code_data)
@@ -791,24 +901,30 @@ static PyObject *hash_ids(PyObject *self, PyObject *args) {
     column out = {0};
     unsigned char *key = NULL;
     size_t key_cap = 0;
-    int parsed = 0, out_of_memory = 0;
+    int parsed = 0, out_of_memory = 0, changed = 0;
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) return NULL;
     parsed = 1;
-    Py_ssize_t rows = b[0].len / 8 - 1;
-    if (rows < 0 || check_offsets(&b[0], &b[1], rows) < 0 || check_offsets(&b[2], &b[3], rows) < 0 ||
+    if (b[0].len < 8 || b[0].len % 8) {
+        PyErr_SetString(PyExc_ValueError, "question_offsets must hold int64 offsets, one more than there are rows");
+        goto done;
+    }
+    Py_ssize_t rows = b[0].len / 8 - 1, id_bytes = checked_size(rows, 16, 0);
+    if (id_bytes < 0 || check_offsets(&b[0], &b[1], rows) < 0 || check_offsets(&b[2], &b[3], rows) < 0 ||
         check_offsets(&b[4], &b[5], rows) < 0) goto done;
-    if (!(objs[OBJ_OFF] = new_buffer((rows + 1) * 8, (void **)&out.off)) || !(objs[OBJ_DATA] = new_buffer(rows * 16, (void **)&out.data)) ||
-        !(objs[OBJ_VALID] = new_buffer((rows + 7) / 8, (void **)&out.valid))) goto done;
-    memset(out.valid, 0, (size_t)((rows + 7) / 8));
+    if (!(objs[OBJ_OFF] = new_buffer(b[0].len, (void **)&out.off)) || !(objs[OBJ_DATA] = new_buffer(id_bytes, (void **)&out.data)) ||
+        !(objs[OBJ_VALID] = new_buffer(bitmap_bytes(rows), (void **)&out.valid))) goto done;
+    memset(out.valid, 0, (size_t)bitmap_bytes(rows));
     out.off[0] = 0;
-    const int64_t *qo = b[0].buf, *ao = b[2].buf, *lo = b[4].buf;
-    cursor qd = b[1].buf, ad = b[3].buf, ld = b[5].buf;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < rows; i++) {
-        int made = lo[i + 1] > lo[i] && plain_utf8(qd + qo[i], qd + qo[i + 1]) && plain_utf8(ad + ao[i], ad + ao[i + 1]);
+        cursor q, q_end, a, a_end, l, l_end;
+        if (!text_at(&b[0], &b[1], i, &q, &q_end) || !text_at(&b[2], &b[3], i, &a, &a_end) || !text_at(&b[4], &b[5], i, &l, &l_end)) {
+            changed = 1;
+            break;
+        }
+        int made = l_end > l && plain_utf8(q, q_end) && plain_utf8(a, a_end);
         if (made) {
-            if (item_id(qd + qo[i], qd + qo[i + 1], ad + ao[i], ad + ao[i + 1], (const char *)ld + lo[i], lo[i + 1] - lo[i],
-                        &key, &key_cap, out.data + out.len) < 0) { out_of_memory = 1; break; }
+            if (item_id(q, q_end, a, a_end, (const char *)l, l_end - l, &key, &key_cap, out.data + out.len) < 0) { out_of_memory = 1; break; }
             out.len += 16;
         }
         set_valid(&out, i, made);
@@ -816,6 +932,7 @@ static PyObject *hash_ids(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     if (out_of_memory) { PyErr_NoMemory(); goto done; }
+    if (changed) { PyErr_SetString(PyExc_ValueError, "offsets changed while the ids were hashed"); goto done; }
     if (shrink(&objs[OBJ_DATA], out.len) < 0) goto done;
     result = column_tuple(objs);
 done:
@@ -850,6 +967,10 @@ static PyMethodDef methods[] = {
      "ids of a table's items, as extract_lines makes them (null where a text is not plain)."},
     {"sha256_hex16", sha256_hex16_py, METH_VARARGS,
      "sha256_hex16(data, portable=False) -> str: the first 16 hex digits of SHA-256(data)."},
+#ifdef CSQA_JSONL_TEST_HOOKS
+    {"_set_between_passes", set_between_passes, METH_O,
+     "_set_between_passes(hook): run hook() between extract_lines' count and scan (None: no hook). Tests only."},
+#endif
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jsonl", "Prove JSON lines valid without decoding them.", -1, methods};

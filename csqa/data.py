@@ -260,16 +260,6 @@ def _id_spec(fmt:Format)->tuple|None:
     return (names.index('question'), names.index('answer'), kinds.index('lang'),
             tuple(normalize_lang(l).encode() for l in _FAST_LANGS), names.index('id') if 'id' in names else -1)
 
-def _line_ranges(buf, start:int, parts:int)->list[tuple[int,int]]:
-    "Split `buf[start:]` into at most `parts` byte ranges, each ending just after a newline (or at the end)."
-    bounds, size = [start], len(buf)
-    for i in range(1, parts):
-        cut = buf.find(b'\n', max(bounds[-1], start + (size - start) * i // parts))
-        if cut < 0: break
-        bounds.append(cut + 1)
-    bounds.append(size)
-    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
-
 class _NoBar:
     "What a progress bar that is not shown needs to be (so that tqdm is not even imported for a small file)."
     def __enter__(self): return self
@@ -288,39 +278,73 @@ class _Proof(NamedTuple):
     unproved: list[int]  # the (1-based) lines not proved valid
     raw: list|None       # their bytes, newline removed; None when there are too many (then read the file as lines)
 
+# %% ../nbs/01_data.ipynb #2314268d
+_CHANGED = 'the file changed while it was read (is another program writing it?): read it again once it is written'
+
+def _find_newline(fd:int, pos:int, size:int, window:int=1 << 16)->int:
+    "The offset of the first newline at or after `pos` in an open file of `size` bytes, or -1."
+    while pos < size:
+        chunk = os.pread(fd, min(window, size - pos), pos)
+        if not chunk: return -1  # the file shrank: `_read_range` and `_Unchanged` tell
+        if (i := chunk.find(b'\n')) >= 0: return pos + i
+        pos += len(chunk)
+    return -1
+
+def _line_ranges(fd:int, size:int, start:int, parts:int)->list[tuple[int,int]]:
+    "Split bytes [start, size) of an open file into at most `parts` ranges, each ending just after a newline (or at the end)."
+    bounds = [start]
+    for i in range(1, parts):
+        cut = _find_newline(fd, max(bounds[-1], start + (size - start) * i // parts), size)
+        if cut < 0: break
+        bounds.append(cut + 1)
+    bounds.append(size)
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+def _read_range(fd:int, a:int, b:int, name:str)->mmap.mmap:
+    "Bytes [a, b) of an open file, copied into private anonymous memory; `InvalidInput` naming the file where it ends sooner now."
+    buf = mmap.mmap(-1, b - a, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, 'MADV_HUGEPAGE'): buf.madvise(mmap.MADV_HUGEPAGE)
+    try:
+        with memoryview(buf) as view:
+            got = 0
+            while got < len(view):
+                if not (n := os.preadv(fd, [view[got:]], a + got)): raise InvalidInput([Problem(name, None, '-', _CHANGED)])
+                got += n
+    except BaseException: buf.close(); raise
+    return buf
+
+# %% ../nbs/01_data.ipynb #ab582f42
 def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, progress)->tuple[_Proof, list]|None:
-    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file: the proof, and each range's (lines before it, frame of values)."
-    if (spec := _native_spec(fmt)) is None: return None
-    if path.stat().st_size == 0: return _Proof(0, [], []), []
+    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file, range by range: the proof, and each range's (lines before it, frame of values)."
+    if (spec := _native_spec(fmt)) is None or not hasattr(os, 'preadv'): return None
     if extract: spec = (*spec, _id_spec(fmt))
     scan = _jsonl.extract_lines if extract else _jsonl.prove_lines
     def work(r:tuple[int,int])->tuple:
-        n, bad, *found = scan(buf, *r, *spec)
-        return (n, bad, _extracted_frame(fmt, *found)) if extract else (n, bad)  # the frame too is built on the range's thread
+        with _read_range(fd, *r, str(path)) as buf:  # the range's memory goes back as soon as it is scanned
+            n, bad, *found = scan(buf, 0, len(buf), *spec)
+            kept = [buf[a:b] for _, a, b in bad] if len(bad) <= keep else None
+        return n, bad, kept, _extracted_frame(fmt, *found) if extract else None  # the frame too is built on the range's thread
     with path.open('rb') as f:
-        try: buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError): return None  # not mappable (a pipe, an odd file system): the regex judges it
-        with buf:
-            start = len(_BOM) if buf[:len(_BOM)] == _BOM else 0
-            cores = os.cpu_count() or 1
-            # pieces in a multiple of the cores, so that no core idles through the last round
-            parts = pieces or (-(-len(buf) // (_PIECE_BYTES * cores)) * cores if len(buf) > _SPLIT_BYTES else 1)
-            ranges = _line_ranges(buf, start, parts)
-            results = []
-            # the scan releases the GIL: one range per core at a time
-            with ThreadPoolExecutor(max(1, min(len(ranges), cores))) as pool, _byte_bar(len(buf), progress, 'reading' if extract else 'proving') as bar:
+        fd, size = f.fileno(), os.fstat(f.fileno()).st_size
+        if size == 0: return _Proof(0, [], []), []
+        cores = os.cpu_count() or 1
+        # pieces in a multiple of the cores, so that no core idles through the last round
+        parts = pieces or (-(-size // (_PIECE_BYTES * cores)) * cores if size > _SPLIT_BYTES else 1)
+        results = []
+        try:
+            ranges = _line_ranges(fd, size, len(_BOM) if os.pread(fd, len(_BOM), 0) == _BOM else 0, parts)
+            # reading and scanning release the GIL: one range per core at a time
+            with ThreadPoolExecutor(max(1, min(len(ranges), cores))) as pool, _byte_bar(size, progress, 'reading' if extract else 'proving') as bar:
                 for (a, b), res in zip(ranges, pool.map(work, ranges)):
                     results.append(res); bar.update(b - a)
-                    # a scanned range's pages leave this process's memory (the file stays in the OS's cache)
-                    if hasattr(mmap, 'MADV_DONTNEED'): buf.madvise(mmap.MADV_DONTNEED, a - a % mmap.PAGESIZE, b - a + a % mmap.PAGESIZE)
-            lines, unproved, spans, values = 0, [], [], []
-            for n, bad, *found in results:
-                unproved += [lines + i + 1 for i, _, _ in bad]
-                spans += [(a, b) for _, a, b in bad]
-                values.append((lines, *found))
-                lines += n
-            raw = [buf[a:b] for a, b in spans] if len(spans) <= keep else None
-    return _Proof(lines, unproved, raw), values
+        except OSError: return None  # not readable at an offset (a pipe), or no memory to map: the regex judges it
+    lines, unproved, raw, values = 0, [], [], []
+    for n, bad, kept, frame in results:
+        unproved += [lines + i + 1 for i, _, _ in bad]
+        raw = raw + kept if raw is not None and kept is not None else None
+        values.append((lines, frame))
+        lines += n
+    return _Proof(lines, unproved, raw if raw is not None and len(raw) <= keep else None), values
 
 def _prove_jsonl(path:Path, fmt:Format,
                  pieces:int|None=None, # byte ranges to prove (one thread each, at most one per core); None: by size
@@ -685,6 +709,22 @@ def write_quarantine(quarantined:list, # rejected rows, as in `LoadResult.quaran
         for q in quarantined: f.write(json.dumps(q, ensure_ascii=False) + '\n')
     return path
 
+# %% ../nbs/01_data.ipynb #6093ff05
+def _file_state(path:Path)->tuple:
+    "What writing a file changes: its size, modification and change times, and inode."
+    s = path.stat()
+    return s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, s.st_dev
+
+class _Unchanged:
+    "A block reading `path` that raises `InvalidInput` naming the file when the file changed meanwhile, whatever the block read or raised."
+    def __init__(self, path:Path, name:str): self.path, self.name = path, name
+    def __enter__(self): self.before = _file_state(self.path); return self
+    def __exit__(self, kind, exc, tb):
+        try: same = _file_state(self.path) == self.before
+        except OSError: same = False  # removed meanwhile
+        if not same: raise InvalidInput([Problem(self.name, None, '-', _CHANGED)]) from exc
+        return False
+
 # %% ../nbs/01_data.ipynb #92826d24
 def read_questions(src,                # a path, 'sample', a polars DataFrame or a `datasets.Dataset`
                    format:str='auto',  # one of `FORMAT_NAMES`
@@ -700,10 +740,11 @@ def read_questions(src,                # a path, 'sample', a polars DataFrame or
     if isinstance(obj, pl.DataFrame): fmt, frames, rows = _read_table(obj, name, format, checked, not table)
     else:
         ext = obj.suffix.lower()
-        if ext == '.parquet': fmt, frames, rows = _read_table(read_parquet(obj, name), name, format, checked, not table)
-        elif ext in ('.csv', '.tsv'): fmt, frames, rows = _read_csv(obj, name, format, checked)
-        elif ext == '.json' and _starts_with_array(obj): fmt, frames, rows = _read_json_array(obj, name, format, checked)
-        else: fmt, frames, rows = _read_jsonl(obj, name, format, checked, progress, validate_only=not table)
+        with _Unchanged(obj, name):  # a file rewritten while it is read is an error, never a mix of two versions
+            if ext == '.parquet': fmt, frames, rows = _read_table(read_parquet(obj, name), name, format, checked, not table)
+            elif ext in ('.csv', '.tsv'): fmt, frames, rows = _read_csv(obj, name, format, checked)
+            elif ext == '.json' and _starts_with_array(obj): fmt, frames, rows = _read_json_array(obj, name, format, checked)
+            else: fmt, frames, rows = _read_jsonl(obj, name, format, checked, progress, validate_only=not table)
     problems = sorted(checked.problems, key=lambda p: p.line or 0)
     quarantined = sorted(checked.quarantined, key=lambda q: q['line'])
     if problems and not lenient: raise InvalidInput(problems)
