@@ -7,10 +7,10 @@
    so a proof can only say "surely valid" and what is reported never depends on this file.
 
    prove_lines(buffer, start, end, fields, langs) -> (n_lines, [(index, line_start, line_end), ...])
-     buffer  any object with the buffer protocol (bytes, mmap)
+     buffer  any object with the buffer protocol (bytes, bytearray, mmap, a memoryview at any alignment)
      start, end  byte offsets; lines are the pieces between '\n's, a last piece without '\n' included
-     fields  sequence of (key: bytes, kind: int, optional: bool); kinds are KIND_* below
-     langs   sequence of bytes: the accepted spellings of a `lang` value, quotes included
+     fields  sequence of (key: bytes, kind: int, optional: bool) sequences; kinds are KIND_* below
+     langs   sequence of bytes: the accepted spellings of a `lang` value, quotes included (b'"en"')
    Each unproved line comes back as its 0-based index in the range and its byte offsets in the buffer (the newline
    excluded), so that the caller can read just the lines that need care.
    extract_lines(buffer, start, end, fields, langs) -> (n_lines, unproved, proved_lines, columns)
@@ -22,7 +22,13 @@
                    list of strings. offsets are int64 (large_string / large_list), validity an Arrow bitmap (bytes) or
                    None for a required field, plain one byte per row: 1 when the text is NFC-stable and Python's
                    str.strip() and Unicode White_Space strip it alike (see `plain_cp`), so its id can be hashed in polars.
-   The scan runs without the GIL, so threads can prove disjoint ranges of one buffer at once. */
+   The scan runs without the GIL, so threads can prove disjoint ranges of one buffer at once.
+
+   Whatever it is given, it reads and writes only inside its buffers (tests/test_jsonl_sanitize.py runs it under
+   AddressSanitizer and UBSan): bad arguments raise TypeError, ValueError or OverflowError; the keys and spellings are
+   held for the whole call; a buffer that another thread changes during the call (csqa never passes one: it scans a
+   private copy of each range) can give odd values, never a write past the buffers (lines beyond those counted before
+   the scan stay unproved). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
@@ -539,8 +545,10 @@ static int read_spec(PyObject *fields, PyObject *langs, line_spec *spec) {
     for (Py_ssize_t i = 0; i < spec->n_fields; i++) {
         PyObject *key; int kind, optional;
         if (!(item = PySequence_Tuple(PyTuple_GET_ITEM(fseq, i)))) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_TypeError, "each field must be a (key: bytes, kind: int, optional: bool) sequence");
+            if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError, "each field must be a (key: bytes, kind: int, optional: bool) sequence");
+            }
             goto fail;
         }
         if (!PyArg_ParseTuple(item, "Sip;each field must be a (key: bytes, kind: int, optional: bool) sequence", &key, &kind, &optional)) goto fail;
