@@ -188,6 +188,7 @@ def share_plotlyjs(page:str, plotlyjs:str)->str:
     "`page` without its inline copies of plotly.js, loading the site's one copy in its head where it draws a chart."
     while (at := page.find(plotlyjs)) >= 0:  # plotly's notebook renderer inlines it as `<script>…</script>`
         start, end = page.rfind('<script', 0, at), page.find('</script>', at + len(plotlyjs))
+        if start < 0 or end < 0: raise ValueError('plotly.js found outside a <script> element')
         page = page[:start] + page[end + len('</script>'):]
     if 'Plotly.newPlot' in page: page = page.replace('</head>', f'<script src="{PLOTLY_JS}"></script></head>', 1)
     return page
