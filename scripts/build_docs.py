@@ -4,22 +4,35 @@
 Library notebooks (`nbs/*.ipynb`) go through `nbdev_proc_nbs` (API docs, links, hidden cells removed); the originals
 are executed and their outputs copied into the processed pages by cell id. Analysis notebooks (`nbs/analyses/`,
 docs-only) are executed as they are. Every page is rendered with nbconvert into one static HTML file, plotly charts
-included (plotly.js inline, so the site works offline: no page loads anything from another host), with a sidebar
-listing the analyses and the API pages and a search box over every page (`search.js`, a plain script, so search works
-from `file://` too). A notebook that fails to run is named with its failing cell and error, the other pages are
-still built, and the build exits 1. Where Quarto is installed, `nbdev_docs` remains the other way to build the site.
+included: each page that draws one loads the site's single copy of plotly.js (`plotly.min.js`, written from the
+installed plotly), so the site works offline, from `file://` too, and no page loads anything from another host. A
+sidebar lists the analyses and the API pages, with a search box over every page (`search.js`, a plain script).
+
+The build is also the notebook test, so each notebook runs once: as `nbdev_test` does, cells flagged with one of
+`settings.ini`'s `tst_flags` (`#| slow`, `#| gpu`) are not run unless `--flags` names the flag, nor are
+`#| eval: false` cells; notebooks run on two kernels at a time. A notebook that fails to run is named with its
+failing cell and error, the other pages are still built, and the build exits 1. Pages show no stderr (warnings,
+progress bars) unless a cell asks for it with `#| stderr: true`. Where Quarto is installed, `nbdev_docs` remains the
+other way to build the site.
 
     python scripts/build_docs.py                       # the whole site
     python scripts/build_docs.py --only benchmark_composition   # one page (and the index)
+    python scripts/build_docs.py --flags slow          # run the slow cells too
 """
 from __future__ import annotations
 import argparse, configparser, html, json, os, re, shutil, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTIVE = re.compile(r'^\s*#\s?\|\s*(.*?)\s*$')
 QUARTO_ATTRS = re.compile(r'(\[[^\]]*\]\([^)]*\))\{[^}]*\}')  # `[source](url){target="_blank"}`: Quarto-only syntax
 REQUIRE_JS = re.compile(r'<script src="[^"]*require(\.min)?\.js"></script>\s*')
+SKIP_TAG = 'skip-execution'  # nbclient leaves cells with this tag unexecuted
+PLOTLY_JS = 'plotly.min.js'  # the site's one copy of plotly.js
+PROGRESS_BAR = re.compile(r'\d+%\|[^|]*\|\s*\S+/\S+ \[')  # a tqdm bar's text: `answer:  40%|████      | 4/10 [00:01<…`
+# Progress bars are noise on a static page: tqdm's own, and Hugging Face's (which pass `disable` themselves)
+QUIET_ENV = {'TQDM_DISABLE': '1', 'HF_HUB_DISABLE_PROGRESS_BARS': '1', 'HF_DATASETS_DISABLE_PROGRESS_BARS': '1'}
 # nbconvert's template loads MathJax from a CDN; the pages must not need the network (their maths stays as TeX source)
 CDN = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*|<link[^>]*\shref="https?://[^"]*\.css"[^>]*>\s*')
 STYLE = """<style>
@@ -91,6 +104,8 @@ def apply_directives(nb):
         if {'hide', 'export', 'exporti'} & set(d) or d.get('include') == 'false': continue
         cell.source = '\n'.join(l for l in cell.source.splitlines() if not DIRECTIVE.match(l)).strip()
         if d.get('output') == 'false': cell.outputs = []
+        if d.get('stderr') != 'true':  # warnings and progress bars are noise on a page, unless the page is about them
+            cell.outputs = [o for o in cell.outputs if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
         if d.get('echo') == 'false': cell.metadata['transient'] = {'remove_source': True}
         for out in cell.outputs:
             if 'text/markdown' in out.get('data', {}): out.data['text/markdown'] = QUARTO_ATTRS.sub(r'\1', out.data['text/markdown'])
@@ -104,11 +119,24 @@ class NotebookFailed(Exception):
     def __init__(self, nb, err:Exception): super().__init__(str(err)); self.nb, self.err = nb, err
 
 
-def execute(nb, folder:Path, timeout:int):
-    "Run every cell of `nb` in a fresh kernel whose working directory is `folder`."
+def skipped(cell, skip_flags:set[str])->bool:
+    "Whether `nbdev_test` would leave this cell unexecuted: a skip flag among its directives, `eval: false`, or an export call."
+    d = directives(cell)
+    return bool(skip_flags & set(d)) or d.get('eval', '').lower() == 'false' or 'nbdev_export' + '(' in cell.source
+
+
+def execute(nb, folder:Path, timeout:int, skip_flags:set[str]=frozenset()):
+    "Run the cells of `nb` that `nbdev_test` runs (see `skipped`) in a fresh kernel whose working directory is `folder`."
     from nbclient import NotebookClient
-    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(folder)}}).execute()
+    marked = [c for c in nb.cells if c.cell_type == 'code' and skipped(c, skip_flags)]
+    for cell in marked: cell.metadata.setdefault('tags', []).append(SKIP_TAG)
+    try: NotebookClient(nb, timeout=timeout, kernel_name='python3', skip_cells_with_tag=SKIP_TAG,
+                        resources={'metadata': {'path': str(folder)}}).execute()
     except Exception as e: raise NotebookFailed(nb, e) from e
+    finally:
+        for cell in marked:
+            cell.metadata['tags'].remove(SKIP_TAG)
+            if not cell.metadata['tags']: del cell.metadata['tags']
     return nb
 
 
@@ -139,15 +167,31 @@ def to_html(nb, title:str)->str:
     "A standalone HTML page of `nb` (prompts and hidden inputs left out)."
     from nbconvert import HTMLExporter
     # Widgets (progress bars, the Explorer) cannot run without a kernel, and their renderer would be fetched from a CDN:
-    # keep each widget output's text form only.
+    # keep each widget output's text form only, and none of a progress bar (the text of a bar stopped at 0%).
     nb.metadata.pop('widgets', None)
     for cell in nb.cells:
-        for out in cell.get('outputs', []):
-            if 'application/vnd.jupyter.widget-view+json' in out.get('data', {}): del out.data['application/vnd.jupyter.widget-view+json']
+        if cell.cell_type != 'code': continue
+        kept = []
+        for out in cell.outputs:
+            if 'application/vnd.jupyter.widget-view+json' in out.get('data', {}):
+                del out.data['application/vnd.jupyter.widget-view+json']
+                if PROGRESS_BAR.search(str(out.data.get('text/plain', ''))): continue
+            kept.append(out)
+        cell.outputs = kept
     exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}})
     # require.js (from a CDN) would capture plotly.js as an AMD module and leave the charts blank.
     return REQUIRE_JS.sub('', body)
+
+
+def share_plotlyjs(page:str, plotlyjs:str)->str:
+    "`page` without its inline copies of plotly.js, loading the site's one copy in its head where it draws a chart."
+    while (at := page.find(plotlyjs)) >= 0:  # plotly's notebook renderer inlines it as `<script>…</script>`
+        start, end = page.rfind('<script', 0, at), page.find('</script>', at + len(plotlyjs))
+        if start < 0 or end < 0: raise ValueError('plotly.js found outside a <script> element')
+        page = page[:start] + page[end + len('</script>'):]
+    if 'Plotly.newPlot' in page: page = page.replace('</head>', f'<script src="{PLOTLY_JS}"></script></head>', 1)
+    return page
 
 
 def with_nav(page:str, nav:str)->str:
@@ -218,66 +262,92 @@ def failure(src:Path, nb, err:Exception)->str:
     return f'FAILED {src.relative_to(ROOT) if src.is_relative_to(ROOT) else src}{where}: {what}'
 
 
-def library_page(proc_nb:Path, nbs:Path, timeout:int):
+def library_page(proc_nb:Path, nbs:Path, timeout:int, skip_flags:set[str]=frozenset()):
     "The processed notebook with the outputs of its executed original, matched by cell id."
     import nbformat
     page = nbformat.read(proc_nb, as_version=4)
     original = nbs/proc_nb.name
     if original.exists():
-        ran = execute(nbformat.read(original, as_version=4), nbs, timeout)
+        ran = execute(nbformat.read(original, as_version=4), nbs, timeout, skip_flags)
         outputs = {c.get('id'): c.outputs for c in ran.cells if c.cell_type == 'code'}
         for cell in page.cells:
             if cell.cell_type == 'code' and not cell.outputs and cell.get('id') in outputs: cell.outputs = outputs[cell.id]
     return page
 
 
-def build(out:Path, only:set[str]|None=None, timeout:int=600)->list[str]:
-    "Build the site (or the pages named in `only`, by notebook stem) into `out`; return the pages that failed."
+def render_page(src:Path, kind:str, proc:Path|None, nbs:Path, timeout:int, skip_flags:set[str], plotlyjs:str)->dict:
+    "Execute one notebook and render its page (without the sidebar): its file name, title, description, HTML and text."
     import nbformat
-    cfg = settings()
+    start = time.time()
+    if kind == 'module':
+        nb = library_page(proc/src.name, nbs, timeout, skip_flags)
+        front = next((c for c in nb.cells if c.cell_type == 'raw' and 'output-file:' in c.source), None)
+        file = re.search(r'output-file:\s*(\S+)', front.source).group(1) if front else f'{src.stem}.html'
+    else:
+        nb = execute(nbformat.read(src, as_version=4), src.parent, timeout, skip_flags)
+        file = f'{src.stem}.html'
+    title, desc = page_info(nb, src.stem)
+    if kind == 'module':  # nbdev moved the title cell into front matter, which nbconvert does not show
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f'# {title}\n\n> {desc}' if desc else f'# {title}'))
+    nb = apply_directives(nb)
+    return {'file': file, 'title': title, 'description': desc, 'kind': kind, 'source': str(src.relative_to(ROOT)),
+            'html': share_plotlyjs(to_html(nb, title), plotlyjs), 'text': page_text(nb), 'seconds': round(time.time() - start, 1)}
+
+
+def build(out:Path, only:set[str]|None=None, timeout:int=600,
+          flags:set[str]=frozenset(), # `tst_flags` whose cells run too (e.g. {'slow'})
+          workers:int=2,              # notebooks executed at a time, each in its own kernel
+         )->list[str]:                # the failures, one line each
+    "Build the site (or the pages named in `only`, by notebook stem) into `out`; return the pages that failed."
+    from plotly.offline import get_plotlyjs
+    start, cfg = time.time(), settings()
     nbs = ROOT/cfg.get('nbs_path', 'nbs')
+    skip_flags = set(cfg.get('tst_flags', '').split()) - set(flags)
     os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))
     os.environ['PLOTLY_RENDERER'] = 'notebook'  # library notebooks' charts as static HTML too
+    os.environ.update(QUIET_ENV)
     wanted = lambda p: only is None or p.stem in only
     library = [p for p in sorted(nbs.glob('*.ipynb')) if not p.name.startswith(('_', '.')) and wanted(p)]
     analyses = [p for p in sorted((nbs/'analyses').glob('*.ipynb')) if not p.name.startswith(('_', '.')) and wanted(p)]
     if only is not None and not (library or analyses): raise SystemExit(f'no notebook named {sorted(only)}')
-    if only is None and out.exists(): shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     manifest = out/'pages.json'
     known = {p['file']: p for p in json.loads(manifest.read_text())} if manifest.exists() else {}
+    # the slowest notebooks of the last build first, so that no worker is left with a long one at the end
+    last = {p['source']: p.get('seconds', 0) for p in known.values()}
+    if only is None:  # the whole site: nothing of the last build stays
+        known = {}
+        if out.exists(): shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
     built, failed = [], []
     proc, proc_failed = proc_nbs(library) if library else (None, {})
     failed += [proc_failed[p.resolve()] for p in library if p.resolve() in proc_failed]
     for failure_line in failed: print(failure_line, file=sys.stderr)
     library = [p for p in library if p.resolve() not in proc_failed]
-    for src, kind in [*((p, 'module') for p in library), *((p, 'analysis') for p in analyses)]:
-        start = time.time()
-        try:
-            if kind == 'module':
-                nb = library_page(proc/src.name, nbs, timeout)
-                front = next((c for c in nb.cells if c.cell_type == 'raw' and 'output-file:' in c.source), None)
-                file = re.search(r'output-file:\s*(\S+)', front.source).group(1) if front else f'{src.stem}.html'
-            else:
-                nb = execute(nbformat.read(src, as_version=4), src.parent, timeout)
-                file = f'{src.stem}.html'
-            title, desc = page_info(nb, src.stem)
-            if kind == 'module':  # nbdev moved the title cell into front matter, which nbconvert does not show
-                nb.cells.insert(0, nbformat.v4.new_markdown_cell(f'# {title}\n\n> {desc}' if desc else f'# {title}'))
-            built.append((file, apply_directives(nb), title))
-            known[file] = {'file': file, 'title': title, 'description': desc, 'kind': kind, 'source': str(src.relative_to(ROOT))}
-            print(f'{src.relative_to(ROOT)} → {out.name}/{file} ({time.time()-start:.1f} s)')
-        except Exception as e:
-            nb, err = (e.nb, e.err) if isinstance(e, NotebookFailed) else (None, e)
-            failed.append(failure(src, nb, err))
-            print(failed[-1], file=sys.stderr)
+    jobs = sorted([*((p, 'module') for p in library), *((p, 'analysis') for p in analyses)],
+                  key=lambda j: -last.get(str(j[0].relative_to(ROOT)), 60 if j[1] == 'analysis' else 0))
+    plotlyjs = get_plotlyjs()
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        futures = {pool.submit(render_page, src, kind, proc, nbs, timeout, skip_flags, plotlyjs): src for src, kind in jobs}
+        for future in as_completed(futures):
+            src = futures[future]
+            try:
+                page = future.result()
+                built.append(page)
+                known[page['file']] = {k: page[k] for k in ('file', 'title', 'description', 'kind', 'source', 'seconds')}
+                print(f'{page["source"]} → {out.name}/{page["file"]} ({page["seconds"]:.1f} s)', flush=True)
+            except Exception as e:
+                nb, err = (e.nb, e.err) if isinstance(e, NotebookFailed) else (None, e)
+                failed.append(failure(src, nb, err))
+                print(failed[-1], file=sys.stderr, flush=True)
     pages = sorted(known.values(), key=lambda p: (p['file'] != 'index.html', p['kind'] != 'module', p['source']))
-    for file, nb, title in built:
-        (out/file).write_text(with_nav(to_html(nb, title), nav_bar(pages, file)))
-        (out/f'{Path(file).stem}.txt').write_text(page_text(nb))
+    for page in built:
+        (out/page['file']).write_text(with_nav(page['html'], nav_bar(pages, page['file'])))
+        (out/f'{Path(page["file"]).stem}.txt').write_text(page['text'])
+    (out/PLOTLY_JS).write_text(plotlyjs)
     manifest.write_text(json.dumps(pages, indent=1, ensure_ascii=False))
     write_index(out, pages)
     write_search(out, pages)
+    print(f'{len(built)} page(s) built, {len(failed)} failed, in {time.time() - start:.0f} s ({workers} notebooks at a time)')
     return failed
 
 
@@ -317,9 +387,11 @@ def main(argv=None)->int:
     p.add_argument('--out', type=Path, default=None, help='output folder (default: doc_path in settings.ini, _docs)')
     p.add_argument('--only', nargs='+', help='build only these notebooks (stems, e.g. benchmark_composition 03_audit)')
     p.add_argument('--timeout', type=int, default=600, help='seconds allowed per cell')
+    p.add_argument('--flags', nargs='*', default=[], help="run the cells flagged with these tst_flags too (e.g. slow)")
+    p.add_argument('--workers', type=int, default=2, help='notebooks executed at a time (default 2)')
     a = p.parse_args(argv)
     out = a.out or ROOT/settings().get('doc_path', '_docs')
-    failed = build(out.resolve(), set(a.only) if a.only else None, a.timeout)
+    failed = build(out.resolve(), set(a.only) if a.only else None, a.timeout, set(' '.join(a.flags).split()), a.workers)
     if failed: print(f'\n{len(failed)} notebook(s) failed to run; their pages were not built:\n' + '\n'.join(failed), file=sys.stderr)
     print(f'site: {out/"index.html"}')
     return 1 if failed else 0

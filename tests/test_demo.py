@@ -1,7 +1,9 @@
 "`csqa demo` and `csqa eval` end to end, as a user runs them: a subprocess, a fresh folder, nothing downloaded."
-import json, os, subprocess, sys, time
+import json, os, re, subprocess, sys, time
 from pathlib import Path
 import polars as pl
+
+DOMAINS = ('Web Technologies', 'Programming Languages', 'Databases', 'Operating Systems')
 
 def csqa(*args, cwd, env):
     return subprocess.run([Path(sys.executable).parent/'csqa', *args],
@@ -9,9 +11,11 @@ def csqa(*args, cwd, env):
 
 def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
     env = {**os.environ, 'CSQA_HOME': str(tmp_path/'home'), 'CSQA_CACHE': str(tmp_path/'cache.sqlite'),
-           'HF_HOME': str(tmp_path/'hf'), 'HF_HUB_OFFLINE': '1'}
+           'HF_HOME': str(tmp_path/'hf'), 'HF_HUB_OFFLINE': '1', 'PYTHONWARNINGS': 'default'}
     first = csqa('demo', cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
+    # every deprecation warning shown (PYTHONWARNINGS=default): csqa passes the new names and hides only what it cannot avoid
+    assert not re.search(r'(Future|Deprecation)Warning', first.stderr), re.findall(r'.*Warning.*', first.stderr)
     demo = tmp_path/'runs/demo'
     assert sorted(p.name for p in demo.iterdir()) == ['after', 'before', 'report.html', 'train']
     for run in (demo/'before', demo/'after'):
@@ -29,12 +33,29 @@ def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
     scores = json.loads((demo/'before/scores.json').read_text())
     assert next(r for r in scores['rows'] if r['slice'] == 'overall')['n'] == 386
     assert {r['lang'] for r in scores['rows'] if r['slice'] == 'lang'} == {'en', 'zh'}
-    for line in ('| overall', '| lang', '== before training', '== after training', 'What changed'): assert line in first.stdout
+    # one compact summary, one screen: no score table, no domain (they are in the report)
+    out = first.stdout
+    for line in ('== before training', '== after training', '== before → after (percent, 95% intervals)',
+                 'Paired on the same questions (McNemar'): assert line in out
+    assert '| overall' not in out and not any(d in out for d in DOMAINS), out
+    assert len(out.splitlines()) <= 30, out
+    summary = out[out.index('== before → after'):].splitlines()
+    rows = [l.split()[:3] for l in summary[2:8]]
+    assert rows == [['all', 'before', '386'], ['after', '386', rows[1][2]], ['en', 'before', '208'], ['after', '208', rows[3][2]],
+                    ['zh', 'before', '178'], ['after', '178', rows[5][2]]], summary
+    assert summary[-1].startswith('By domain, and every answer: ') and summary[-1].endswith(str(Path('runs/demo/report.html')))
     # the trained questions are learned: far more of them are correct after training than before, by a paired test
     trained = set(pl.read_parquet(demo/'train/trained_questions.parquet')['id'])
     after = pl.read_parquet(demo/'after/grades.parquet')
     right = lambda g, ids: g.filter(pl.col('id').is_in(list(ids)) & (pl.col('verdict') == 'CORRECT')).height
     assert right(after, trained) >= 0.5 * len(trained) > right(grades, trained)
+    # the printed paired counts are the runs' own: questions right only after training, trained and untrained
+    untrained = set(grades['id']) - trained
+    only_after = lambda ids: right(after, ids) - after.filter(pl.col('id').is_in(list(ids)) & (pl.col('verdict') == 'CORRECT'))\
+        .join(grades.filter(pl.col('verdict') == 'CORRECT'), on='id').height
+    for name, ids in (('trained', trained), ('untrained', untrained)):
+        line = next(l for l in summary if l.split()[0] == name)
+        assert f'n={len(ids)} ' in line and f'right only after {only_after(ids)},' in line and 'p = ' in line, line
     html = (demo/'report.html').read_text()
     assert 'Plotly.newPlot' in html and '<script src="http' not in html and 'after' in html
     # Same model, another folder, evaluation only: every answer comes from the cache.
@@ -42,6 +63,7 @@ def test_demo_runs_the_whole_loop_and_reuses_its_work(tmp_path):
     assert second.returncode == 0, second.stderr[-3000:]
     manifest = json.loads((tmp_path/'runs/again/before/manifest.json').read_text())
     assert manifest['cache']['hits'] == 386 and manifest['cache']['misses'] == 0
+    assert '== before (percent, 95% intervals)' in second.stdout and 'after' not in second.stdout.split('== before (')[1]
     assert pl.read_parquet(tmp_path/'runs/again/before/answers.parquet')['response'].to_list() == answers['response'].to_list()
     assert not (tmp_path/'runs/again/after').exists()
 

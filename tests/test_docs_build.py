@@ -1,5 +1,5 @@
-"The Quarto-free docs build (scripts/build_docs.py): the home page and every analysis page build, carry their charts and counts, draw in Chromium with no console error and no request off the machine, and the sidebar and search work."
-import base64, json, os, re, subprocess, sys
+"The Quarto-free docs build (scripts/build_docs.py): the home page and every analysis page build, carry their charts and counts, draw in Chromium from the site's one copy of plotly.js with no console error and no request off the machine, show no stderr, and the sidebar and search work; the build skips the cells nbdev_test skips."
+import base64, importlib.util, json, os, re, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
@@ -7,6 +7,14 @@ import pytest
 ROOT = Path(__file__).parents[1]
 CHROMIUM = Path('/usr/bin/chromium')
 _sites = {}
+INLINE_PLOTLY = re.compile(r'plotly\.js v\d')  # the banner at the top of plotly.js
+STDERR_BLOCK = 'data-mime-type="application/vnd.jupyter.stderr"'
+
+def load_build_docs():
+    "scripts/build_docs.py as a module."
+    spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+    return module
 
 
 ANALYSES = sorted(p.stem for p in (ROOT/'nbs'/'analyses').glob('*.ipynb') if not p.name.startswith(('_', '.')))
@@ -47,7 +55,8 @@ def array(v)->list:
 def test_composition_page(site):
     page = (site/'benchmark_composition.html').read_text()
     assert 'Traceback' not in page
-    assert re.search(r'plotly\.js v\d', page), 'plotly.js should be inlined (the page must draw offline)'
+    assert not INLINE_PLOTLY.search(page), 'plotly.js should not be inlined: the site has one copy'
+    assert '<script src="plotly.min.js"></script>' in page.split('</head>')[0]
     assert 'require.min.js' not in page
     assert '(1498, 10)' in page and '782' in page and '716' in page
     figs = plotly_figures(page)
@@ -116,7 +125,7 @@ def test_error_analysis_page(site):
 
 
 def test_every_page_draws_in_chromium(site, tmp_path):
-    "Home and analysis pages in headless Chromium: every plotly chart drew an SVG, no console error, nothing fetched off the machine."
+    "Home, analysis and charted pages in headless Chromium, from file://: every plotly chart drew an SVG from the site's plotly.min.js, no console error, nothing fetched off the machine."
     if not CHROMIUM.exists(): pytest.skip(f'no Chromium at {CHROMIUM}')
     sync_api = pytest.importorskip('playwright.sync_api')
     artifacts = Path(os.environ.get('CSQA_TEST_ARTIFACTS', tmp_path))
@@ -124,10 +133,12 @@ def test_every_page_draws_in_chromium(site, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox'])
         try:
-            for name in ['index', *ANALYSES]:
-                tab, errors, remote = browser.new_page(viewport={'width': 1280, 'height': 900}), [], []
+            charted = [f.stem for f in site_pages(site) if 'Plotly.newPlot' in f.read_text()]
+            for name in dict.fromkeys(['index', *ANALYSES, *charted]):
+                tab, errors, remote, loaded = browser.new_page(viewport={'width': 1280, 'height': 900}), [], [], []
                 tab.on('console', lambda m: errors.append(m.text) if m.type == 'error' else None)
                 tab.on('pageerror', lambda e: errors.append(str(e)))
+                tab.on('requestfinished', lambda r: loaded.append(r.url))
                 tab.route('**/*', lambda route: route.continue_() if route.request.url.startswith('file:')
                           else (remote.append(route.request.url), route.abort()))
                 tab.goto((site/f'{name}.html').as_uri())
@@ -140,6 +151,7 @@ def test_every_page_draws_in_chromium(site, tmp_path):
                 assert len(drawn) == charts and all(n > 0 for n in drawn), (name, drawn)
                 assert not errors, (name, errors)
                 assert not remote, (name, remote)
+                if charts: assert (site/'plotly.min.js').as_uri() in loaded, (name, loaded)
                 tab.fill('#csqa-search', 'mcnemar power')
                 hits = tab.eval_on_selector_all('#csqa-search-results a', 'as => as.map(a => a.getAttribute("href"))')
                 assert 'statistical_power.html' in hits, (name, hits)
@@ -149,9 +161,8 @@ def test_every_page_draws_in_chromium(site, tmp_path):
 
 def test_a_failing_notebook_is_named_with_its_cell_and_error(tmp_path):
     "What `make docs` prints for a notebook that fails in a real kernel (here the classic: asyncio.run under a running loop)."
-    import importlib.util, nbformat
-    spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
-    build_docs = importlib.util.module_from_spec(spec); spec.loader.exec_module(build_docs)
+    import nbformat
+    build_docs = load_build_docs()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell('# Probe'), nbformat.v4.new_code_cell('import asyncio'),
                                          nbformat.v4.new_code_cell('#| hide\nasyncio.run(asyncio.sleep(0))')])
     src = tmp_path/'probe.ipynb'
@@ -159,3 +170,97 @@ def test_a_failing_notebook_is_named_with_its_cell_and_error(tmp_path):
     with pytest.raises(build_docs.NotebookFailed) as e: build_docs.execute(nbformat.read(src, as_version=4), tmp_path, 60)
     message = build_docs.failure(src, e.value.nb, e.value.err)
     assert message.startswith(f'FAILED {src} cell 2 (`asyncio.run(asyncio.sleep(0))`): RuntimeError: ') and 'running event loop' in message
+
+
+def site_pages(site:Path)->list[Path]:
+    "Every HTML page of the built site."
+    return sorted(site.glob('*.html'))
+
+
+def test_site_is_lean_with_one_copy_of_plotly(site):
+    "Under 20 MB; no page inlines plotly.js; every page with a chart loads the site's copy, written from the installed plotly."
+    from plotly.offline import get_plotlyjs
+    total = sum(f.stat().st_size for f in site.rglob('*') if f.is_file())
+    assert total < 20_000_000, f'the site is {total/1e6:.1f} MB'
+    assert (site/'plotly.min.js').read_text() == get_plotlyjs()
+    charted = []
+    for f in site_pages(site):
+        page = f.read_text()
+        assert not INLINE_PLOTLY.search(page), f'{f.name} inlines plotly.js'
+        loads = page.count('<script src="plotly.min.js"></script>')
+        if 'Plotly.newPlot' in page:
+            assert loads == 1 and page.index('plotly.min.js') < page.index('</head>'), f.name
+            charted.append(f.name)
+        else: assert loads == 0, f.name
+    assert {'benchmark_composition.html', 'statistical_power.html', 'error_analysis.html'} <= set(charted), charted
+
+
+def test_no_page_shows_stderr_warnings_or_progress_bars(site):
+    "Warnings and progress bars stay off the pages; a stderr block appears only where a cell asks for it (`#| stderr: true`)."
+    pages = {p['file']: p for p in json.loads((site/'pages.json').read_text())}
+    for f in site_pages(site):
+        page = f.read_text()
+        assert not re.search(r'\b\w*Warning: ', page), (f.name, re.search(r'.{80}\w*Warning: .{80}', page))
+        assert not re.search(r'\d+%\|[^|<]*\|\s*\S+/\S+ \[', page), f'{f.name} shows a progress bar'
+        source = pages.get(f.name, {}).get('source')
+        if not (source and '#| stderr: true' in (ROOT/source).read_text()): assert STDERR_BLOCK not in page, f'{f.name} shows stderr'
+
+
+def test_stderr_outputs_leave_the_page_unless_asked_for():
+    "`apply_directives` drops stderr streams, keeps stdout, and keeps stderr where a cell says `#| stderr: true`."
+    import nbformat
+    build_docs = load_build_docs()
+    v4 = nbformat.v4
+    err = lambda text: v4.new_output('stream', name='stderr', text=text)
+    out = lambda text: v4.new_output('stream', name='stdout', text=text)
+    nb = v4.new_notebook(cells=[v4.new_code_cell('x', outputs=[err('FutureWarning: old'), out('1')]),
+                                v4.new_code_cell('#| stderr: true\nmain([])', outputs=[err('csqa: usage')])])
+    cells = build_docs.apply_directives(nb).cells
+    assert [[o.text for o in c.outputs] for c in cells] == [['1'], ['csqa: usage']]
+    assert cells[1].source == 'main([])'
+
+
+def test_progress_bar_widgets_leave_the_page():
+    "A tqdm widget's text form is dropped from the page; other widgets keep theirs."
+    import nbformat
+    build_docs = load_build_docs()
+    v4 = nbformat.v4
+    widget = lambda text: v4.new_output('display_data', data={'application/vnd.jupyter.widget-view+json': {'model_id': 'x'},
+                                                               'text/plain': text})
+    bar = 'answer before:  40%|████      | 4/10 [00:01<00:02,  3.1item/s, hits=0]'
+    nb = v4.new_notebook(cells=[v4.new_code_cell('run()', outputs=[widget(bar), widget('Explorer(386 rows)')])])
+    html = build_docs.to_html(nb, 'probe')
+    assert 'Explorer(386 rows)' in html and '4/10' not in html
+
+
+def test_plotly_js_is_loaded_once_from_the_site():
+    "`share_plotlyjs` cuts every inline copy and loads the site's one in the head of a page that draws."
+    build_docs = load_build_docs()
+    js = '/** plotly.js v9.9.9 */ window.Plotly = {};'
+    page = (f'<html><head><title>t</title></head><body><script>window.PlotlyConfig = {{}};</script><script>{js}</script>'
+            f'<div id="a"></div><script>Plotly.newPlot("a", [], {{}})</script><script type="text/javascript">{js}</script></body></html>')
+    shared = build_docs.share_plotlyjs(page, js)
+    assert js not in shared and 'Plotly.newPlot("a"' in shared and 'window.PlotlyConfig' in shared
+    assert shared.count('<script src="plotly.min.js"></script></head>') == 1
+    assert build_docs.share_plotlyjs('<html><head></head><body>no chart</body></html>', js).count('plotly.min.js') == 0
+
+
+@pytest.mark.parametrize('flags, runs', [((), ['plain']), (('slow',), ['plain', 'slow'])])
+def test_cells_nbdev_test_skips_are_not_run(tmp_path, flags, runs):
+    "As `nbdev_test`: cells flagged with a `tst_flags` flag (unless asked for) and `#| eval: false` cells are not executed."
+    import nbformat
+    build_docs = load_build_docs()
+    skip_flags = set(build_docs.settings()['tst_flags'].split()) - set(flags)
+    assert {'slow', 'gpu'} <= set(build_docs.settings()['tst_flags'].split())
+    v4 = nbformat.v4
+    cell = lambda head, name: v4.new_code_cell(f'{head}print("{name}")')
+    nb = v4.new_notebook(cells=[cell('', 'plain'), cell('#| slow\n', 'slow'), cell('#| gpu\n', 'gpu'),
+                                cell('#| eval: false\n', 'eval-false'), cell('#|eval:false\n', 'eval-false-tight'),
+                                v4.new_code_cell('#| hide\nimport sys; sys.stdout.write("hidden")')])
+    ran = build_docs.execute(nb, tmp_path, 60, skip_flags)
+    printed = [o.text.strip() for c in ran.cells for o in c.get('outputs', []) if o.get('name') == 'stdout']
+    assert printed == [*runs, 'hidden']
+    assert all('tags' not in c.metadata for c in ran.cells)  # the skip mark does not reach the page
+    if 'slow' not in flags:  # a flagged cell that would fail does not fail the build either
+        nb = v4.new_notebook(cells=[v4.new_code_cell('#| slow\nraise RuntimeError("slow cell ran")')])
+        build_docs.execute(nb, tmp_path, 60, skip_flags)

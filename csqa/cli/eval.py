@@ -15,8 +15,8 @@ from .grade import grade_summary
 from .score import print_scores
 
 # %% auto #0
-__all__ = ['add_commands', 'run_stages', 'eval_cmd', 'demo_configs', 'default_model_dir', 'demo_cmd', 'with_items',
-           'print_demo_change']
+__all__ = ['SUMMARY_RATES', 'add_commands', 'run_stages', 'eval_cmd', 'demo_configs', 'default_model_dir', 'demo_cmd',
+           'run_scores', 'score_lines', 'with_items', 'demo_change', 'change_lines', 'demo_summary']
 
 # %% ../../nbs/95_cli_eval.ipynb #2ac0328a
 def add_commands(sub):
@@ -44,6 +44,7 @@ def add_commands(sub):
 # %% ../../nbs/95_cli_eval.ipynb #49be71a1
 def run_stages(answering:AnswerConfig, generation:GenParams, grading:GradeConfig, scoring:ScoreConfig,
                as_json:bool=False, # the scores as JSON on stdout; the stage summaries then go to stderr
+               table:bool=True,    # print the score table (the demo prints its own summary instead)
               )->tuple:            # (the `csqa.Run`, exit status: 1 when answering or judge requests failed)
     "Answer, grade and score (as `csqa.evaluation.evaluate_with` does), printing each stage's summary as it ends."
     from csqa.evaluation import answer, grade, score_run
@@ -51,7 +52,8 @@ def run_stages(answering:AnswerConfig, generation:GenParams, grading:GradeConfig
     run = answer(answering, generation)
     status = answer_summary(run, file=summaries)
     status = max(status, grade_summary(run.path, grade(run, grading), file=summaries))
-    print_scores(run.path, score_run(run, scoring), as_json)
+    scores = score_run(run, scoring)
+    if table: print_scores(run.path, scores, as_json)
     return run, status
 
 def eval_cmd(args)->int:
@@ -83,42 +85,78 @@ def demo_cmd(args)->int:
     out = Path(args.out)
     model_dir = build_tiny_model(args.model_dir or default_model_dir())
     print(f'== before training: the tiny model (random weights) on the bundled sample')
-    before, status = run_stages(*demo_configs(model_dir, out/'before', args.limit, args.no_cache))
+    before, status = run_stages(*demo_configs(model_dir, out/'before', args.limit, args.no_cache), table=False)
     if args.no_train:
         report = before.report(out/'report.html', title='csqa demo')
-        print(f'run: {before.path}  report: {report}')
+        print(demo_summary({'before': run_scores(before)}, None, report))
         return status
     from csqa.train import train_demo
     print(f'== training: SFT, then GRPO with the abstention-aware factuality reward (a few pairs of the sample)')
     trained = train_demo(model_dir, before.questions, out/'train')
     print(f'trained on {len(trained.trained_ids)} questions in {trained.seconds:.0f} s; model: {trained.model_dir}')
     print(f'== after training')
-    after, status_after = run_stages(*demo_configs(trained.model_dir, out/'after', args.limit, args.no_cache))
-    print_demo_change(before, after, trained.trained_ids)
+    after, status_after = run_stages(*demo_configs(trained.model_dir, out/'after', args.limit, args.no_cache), table=False)
     report = before.report(out/'report.html', after, title='csqa demo: before and after post-training')
-    print(f'runs: {before.path}, {after.path}  report: {report}')
+    print(demo_summary({'before': run_scores(before), 'after': run_scores(after)},
+                       demo_change(before.grades, after.grades, trained.trained_ids), report))
     return max(status, status_after)
 
-# %% ../../nbs/95_cli_eval.ipynb #419dac09
+# %% ../../nbs/95_cli_eval.ipynb #57c5dc9d
+SUMMARY_RATES = {'correct': 'correct', 'not_attempted': 'not attempted', 'cga': 'CGA', 'f': 'F'}
+
+def run_scores(run)->list[dict]:
+    "The score rows a run's scoring stage wrote (`scores.json`)."
+    import json
+    return json.loads((run.path/'scores.json').read_text())['rows']
+
+def score_lines(runs:dict, # run name → its score rows (one grader), e.g. {'before': …, 'after': …}
+               )->list[str]: # a header, then each slice's line for each run
+    "Overall and by language, one line per run: n, and correct, not attempted, CGA and F with intervals, in percent."
+    from csqa.report import format_interval
+    langs = sorted({r['lang'] for r in next(iter(runs.values())) if r['slice'] == 'lang'})
+    lines = [f"{'':<15}{'n':>5}  " + ''.join(f'{label:<20}' for label in SUMMARY_RATES.values()).rstrip()]
+    for slice_, lang in [('overall', None), *(('lang', l) for l in langs)]:
+        for i, (name, rows) in enumerate(runs.items()):
+            r = next(r for r in rows if r['slice'] == slice_ and r.get('lang') == lang)
+            rates = ''.join(f"{format_interval(r[m], r[f'{m}_lo'], r[f'{m}_hi']):<20}" for m in SUMMARY_RATES)
+            lines.append(f"{(lang or 'all') if i == 0 else '':<7}{name:<8}{r['n']:>5}  {rates}".rstrip())
+    return lines
+
+# %% ../../nbs/95_cli_eval.ipynb #8578bafa
 def with_items(grades, trained_ids:list)->'pl.DataFrame':
     "Grades with an `items` column: `trained` for the questions the demo trained on, else `untrained`."
     import polars as pl
     return grades.with_columns(pl.when(pl.col('id').is_in(trained_ids)).then(pl.lit('trained'))
                                .otherwise(pl.lit('untrained')).alias('items'))
 
-def print_demo_change(before, after, trained_ids:list):
-    "What post-training changed, on trained and untrained questions: rates with intervals and McNemar's paired test."
-    import polars as pl
+def demo_change(before, after, # the grades of the two runs, on the same questions
+                trained_ids:list, # the questions the model was trained on
+               )->'pl.DataFrame':  # `csqa.compare.compare`'s slices: all questions, trained, untrained
+    "Paired differences after − before, overall and on trained and untrained questions."
     from csqa.compare import compare
+    return compare(with_items(before, trained_ids), with_items(after, trained_ids), by=[['items']],
+                   names=('before', 'after')).slices
+
+def change_lines(change:'pl.DataFrame', # `demo_change`'s slices
+                )->list[str]:          # one line each for all questions, trained and untrained
+    "McNemar's paired test (Holm-adjusted p) and the difference in F with its interval, per group of questions."
     from csqa.report import format_interval
-    cmp = compare(with_items(before.grades, trained_ids), with_items(after.grades, trained_ids), by=[['items']],
-                  names=('before', 'after'))
-    rows = cmp.slices.filter(pl.col('slice').is_in(['overall', 'items']))
-    print('What changed (percent, 95% intervals; McNemar p on the paired answers, Holm-adjusted across slices):')
-    for r in rows.iter_rows(named=True):
-        name = r.get('items') or 'all questions'
-        print(f"  {name:>13} (n={r['n']}): correct {100*r['correct_a']:.1f} → {100*r['correct_b']:.1f}, "
-              f"F difference {format_interval(r['d_f'], r['d_f_lo'], r['d_f_hi'])}, "
-              f"right only after {r['right_b_only']}, only before {r['right_a_only']}, p = {r['mcnemar_p_holm']:.3g}")
-    print('A tiny model shows what training can do to recall: the trained questions are learned; the untrained ones '
-          'stay near zero, since a few seconds of training teach facts, not knowledge.')
+    rows = change.filter(change['slice'].is_in(['overall', 'items'])).iter_rows(named=True)
+    return [f"  {r.get('items') or 'all questions':<14}n={r['n']:<5} right only after {r['right_b_only']}, only before "
+            f"{r['right_a_only']}: p = {r['mcnemar_p_holm']:.2g}; F {format_interval(r['d_f'], r['d_f_lo'], r['d_f_hi'])}"
+            for r in rows]
+
+# %% ../../nbs/95_cli_eval.ipynb #f7453b46
+def demo_summary(runs:dict,     # run name → score rows: {'before': …} or {'before': …, 'after': …}
+                 change=None,   # `demo_change`'s slices, when there is an after
+                 report=None,   # the HTML report, where the other slices are
+                )->str:         # a screenful
+    "The demo's closing summary: rates overall and by language, the paired test, and where the report is."
+    lines = [f"== {' → '.join(runs)} (percent, 95% intervals)", *score_lines(runs)]
+    if change is not None:
+        lines += ['Paired on the same questions (McNemar, Holm-adjusted; F after − before, 95% interval):',
+                  *change_lines(change),
+                  'Trained questions measure recall of what the model was shown; untrained ones, knowledge, which',
+                  'seconds of training cannot give a tiny model.']
+    if report is not None: lines.append(f'By domain, and every answer: {report}')
+    return '\n'.join(lines)

@@ -5,15 +5,15 @@
 # %% ../../nbs/51_train_configs.ipynb #e98fac80
 from __future__ import annotations
 from ..extras import needs
-import dataclasses, importlib.util, inspect, os
+import contextlib, dataclasses, importlib.util, inspect, os, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..schema import UsageError
 
 # %% auto #0
 __all__ = ['STAGES', 'DEFAULT_LORA', 'REWARD_KEYS', 'EVALUATION_KEYS', 'TrainConfig', 'config_from_dict', 'read_config',
-           'trainer_class', 'bf16_available', 'trainer_args', 'lora_config', 'quantization_config',
-           'check_combinations', 'check_installed', 'tiny_model_dir', 'resolve_model']
+           'trainer_class', 'bf16_available', 'trainer_args', 'quiet_deprecations', 'lora_config',
+           'quantization_config', 'check_combinations', 'check_installed', 'tiny_model_dir', 'resolve_model']
 
 # %% ../../nbs/51_train_configs.ipynb #bc5dbb96
 STAGES = ('sft', 'grpo')
@@ -95,7 +95,7 @@ def _check_keys(cfg:TrainConfig, section:str, d:dict, cls):
 
 def trainer_class(stage:str):
     "TRL's config class for a stage: `SFTConfig` or `GRPOConfig`."
-    with needs('train'): from trl import GRPOConfig, SFTConfig
+    with needs('train'), quiet_deprecations(): from trl import GRPOConfig, SFTConfig
     return {'sft': SFTConfig, 'grpo': GRPOConfig}[stage]
 
 def bf16_available()->bool:
@@ -115,8 +115,22 @@ def trainer_args(cfg:TrainConfig,         # a checked config
     kw = {'bf16': bf16_available(), 'use_cpu': not torch.cuda.is_available(), 'report_to': 'none', 'seed': cfg.seed,
           **cfg.trainer, 'output_dir': str(output_dir)}
     if max_steps is not None: kw['max_steps'] = max_steps
+    if 'activation_checkpointing' in _known_keys(cls):  # transformers 5's name; the old one, which TRL sets by default, warns
+        for old in ('gradient_checkpointing', 'gradient_checkpointing_kwargs'):
+            value = kw.pop(old, getattr(cls, old, None))
+            if value is not None: kw.setdefault(old.replace('gradient', 'activation'), value)
     try: return cls(**kw)
     except (ValueError, TypeError) as e: raise UsageError(f'{cfg.path}: trainer: {e}') from None
+
+# %% ../../nbs/51_train_configs.ipynb #f161f1f0
+@contextlib.contextmanager
+def quiet_deprecations():
+    "Hide the deprecation warnings csqa cannot avoid: peft's and TRL's calls of transformers' old checkpointing names, torch's import-time one."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', r'`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated', FutureWarning,
+                                r'transformers\.modeling_utils')
+        warnings.filterwarnings('ignore', r'`torch\.jit\.script_method` is deprecated', DeprecationWarning, r'torch\.jit\._script')
+        yield
 
 # %% ../../nbs/51_train_configs.ipynb #45382734
 def lora_config(cfg:TrainConfig): # a checked config

@@ -10,10 +10,11 @@ from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 import polars as pl
-from .configs import config_from_dict
+from .configs import config_from_dict, quiet_deprecations
 from .data import split_questions
-from .sft import TrainResult, train_sft
-from .grpo import train_grpo
+with quiet_deprecations():  # the first import of transformers' Trainer, peft and bitsandbytes
+    from csqa.train.sft import TrainResult, train_sft
+    from csqa.train.grpo import train_grpo
 from .merge import merge_adapter
 
 # %% auto #0
@@ -45,6 +46,18 @@ def _one_thread():
     try: yield
     finally: torch.set_num_threads(before)
 
+@contextmanager
+def _no_bars():
+    "Keep datasets' and transformers' progress bars (dataset preparation, weight loading) off the terminal."
+    import datasets
+    from transformers.utils import logging as hf_logging
+    ds_on, hf_on = not datasets.are_progress_bars_disabled(), hf_logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars(); hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if ds_on: datasets.enable_progress_bars()
+        if hf_on: hf_logging.enable_progress_bar()
+
 @dataclass
 class DemoTraining:
     "What the demo's training produced."
@@ -59,7 +72,7 @@ def train_demo(model_dir,                # the model to train (the tiny model)
                out_dir,                  # where the runs and the merged model go
                share:float=0.15,         # the share of questions (whole pairs) to train on
                seed:int=0,               # which pairs
-               quiet:bool=True,          # keep the trainers' per-step log lines off stdout
+               quiet:bool=True,          # keep the trainers' per-step log lines and progress bars off the terminal
               )->DemoTraining:
     "Quick SFT, then GRPO with the abstention-aware reward, on a few questions; the merged model."
     out, start = Path(out_dir), time.time()
@@ -67,7 +80,7 @@ def train_demo(model_dir,                # the model to train (the tiny model)
     items = demo_items(questions, share, seed)
     items.write_parquet(out/'trained_questions.parquet')
     data = str(out/'trained_questions.parquet')
-    with _one_thread(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
+    with _one_thread(), _no_bars() if quiet else nullcontext(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
         sft = train_sft(config_from_dict({**DEMO_SFT, 'model': str(model_dir), 'data': data, 'seed': seed}, 'demo-sft'), out/'sft')
         grpo = train_grpo(config_from_dict({**DEMO_GRPO, 'model': str(out/'sft'), 'data': data, 'seed': seed}, 'demo-grpo'), out/'grpo')
         merged = merge_adapter(out/'grpo', out/'model')

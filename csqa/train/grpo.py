@@ -25,12 +25,14 @@ def grpo_trainer(plan:RunPlan, # a checked run (`plan_run(..., 'grpo')`)
                  reward=None,  # the reward function (default: `reward_for(plan)`)
                 ):             # a `trl.GRPOTrainer`, ready to train
     "TRL's GRPO trainer for a planned run, rewarding factuality."
+    from csqa.train.configs import quiet_deprecations
     with needs('train'): from trl import GRPOTrainer
     reward = reward or reward_for(plan)
-    trainer = GRPOTrainer(model=trainer_model(plan), reward_funcs=[reward], args=plan.args,
-                          train_dataset=to_dataset(grpo_records(plan.train, plan.cfg.template)),
-                          processing_class=tokenizer_for(plan, 'left') if plan.adapter else None, peft_config=plan.lora,
-                          quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
+    with quiet_deprecations():
+        trainer = GRPOTrainer(model=trainer_model(plan), reward_funcs=[reward], args=plan.args,
+                              train_dataset=to_dataset(grpo_records(plan.train, plan.cfg.template)),
+                              processing_class=tokenizer_for(plan, 'left') if plan.adapter else None, peft_config=plan.lora,
+                              quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
     cpu_safe_4bit(trainer.model)
     add_csqa_callbacks(trainer, plan)
     trainer.csqa_reward = reward

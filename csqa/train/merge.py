@@ -21,13 +21,14 @@ def merge_adapter(adapter_dir,        # a peft adapter folder (e.g. a `csqa trai
     adapter, out = Path(adapter_dir), Path(out_dir)
     if not (adapter/'adapter_config.json').exists(): raise UsageError(f'not an adapter folder (no adapter_config.json): {adapter_dir}')
     if out.resolve() == adapter.resolve(): raise UsageError('the merged model must go to another folder than the adapter')
+    from csqa.train.configs import quiet_deprecations
     with needs('train'): import torch
-    with needs('train'): from peft import PeftConfig, PeftModel
+    with needs('train'), quiet_deprecations(): from peft import PeftConfig, PeftModel
     with needs('train'): from transformers import AutoModelForCausalLM, AutoTokenizer
     base = PeftConfig.from_pretrained(str(adapter)).base_model_name_or_path
     if dtype is not None and not isinstance(getattr(torch, dtype, None), torch.dtype): raise UsageError(f'dtype: not a torch dtype: {dtype}')
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype) if dtype else 'auto')
-    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    with quiet_deprecations(): merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(str(out))
     tok_src = adapter if (adapter/'tokenizer_config.json').exists() else base

@@ -21,11 +21,13 @@ def sft_trainer(plan:RunPlan,  # a checked run (`plan_run(..., 'sft')`)
                 callbacks=(),  # more `TrainerCallback`s
                ):              # a `trl.SFTTrainer`, ready to train
     "TRL's SFT trainer for a planned run."
+    from csqa.train.configs import quiet_deprecations
     with needs('train'): from trl import SFTTrainer
     records = [{k: r[k] for k in ('prompt', 'completion')} for r in sft_records(plan.train, plan.cfg.template)]
-    trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
-                         processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
-                         quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
+    with quiet_deprecations():
+        trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
+                             processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
+                             quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
     cpu_safe_4bit(trainer.model)
     add_csqa_callbacks(trainer, plan)
     return trainer
@@ -44,8 +46,9 @@ def run_trainer(plan:RunPlan, # the run
                 **extra,      # more manifest fields
                )->TrainResult:
     "Train, save the adapter and tokenizer, and write the manifest."
+    from csqa.train.configs import quiet_deprecations
     started = time.time()
-    trainer.train(resume_from_checkpoint=str(last_checkpoint(plan.output_dir)) if plan.resume else None)
+    with quiet_deprecations(): trainer.train(resume_from_checkpoint=str(last_checkpoint(plan.output_dir)) if plan.resume else None)
     trainer.save_model(str(plan.output_dir))
     manifest = {}
     if trainer.is_world_process_zero():
