@@ -34,7 +34,7 @@ BAD = [  # config text, stage, environment, expected message
     ('stage: sft\nquantization: {load_in_4bit: true}\ntrainer: {fsdp: full_shard, fsdp_config: {version: 2}}\n', 'sft', {},
      'FSDP2 cannot shard'),
     ('stage: sft\n', 'grpo', {}, "the file is a 'sft' config, not 'grpo'"),
-    ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: not a model or adapter directory: ./nowhere'),
+    ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: ./nowhere: no such local folder'),
     *([('stage: grpo\ntrainer: {use_vllm: true}\n', 'grpo', {}, 'bad.yaml: trainer.use_vllm: vLLM is not installed here')]
       if importlib.util.find_spec('vllm') is None else []),
 ]
@@ -61,7 +61,8 @@ def test_benchmark_items_in_the_training_data_are_refused_unless_allowed(tmp_pat
     assert run(tmp_path, text) == 2
     err = capsys.readouterr().err
     assert '3 training item(s) are questions of' in err and 'allow_contaminated: true' in err
-    (tmp_path/'ok.yaml').write_text(text + 'allow_contaminated: true\nmodel: gpt2-like-hub-id\n')
+    (tmp_path/'model').mkdir(); (tmp_path/'model'/'config.json').write_text('{}')  # a model folder, never loaded
+    (tmp_path/'ok.yaml').write_text(text + f'allow_contaminated: true\nmodel: {tmp_path/"model"}\n')
     assert plan_run(read_config(tmp_path/'ok.yaml'), 'sft', tmp_path/'out').contaminated == 3
 
 def test_benchmark_file_itself_refused(tmp_path, monkeypatch, no_model_loads, capsys, codesimpleqa_path):

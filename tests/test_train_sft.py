@@ -92,6 +92,9 @@ def test_packing_is_padding_free_without_cross_contamination(tmp_path, small_dat
     from csqa.train.plan import plan_run
     from csqa.train.sft import sft_trainer
     plan = plan_run(sft_config(small_data, max_steps=1, packing=True, max_length=256, per_device_train_batch_size=2), 'sft', tmp_path/'out')
+    # sdpa here: the plan turns packing off and says so; a machine with flash attention keeps it, as checked below
+    assert plan.args.packing is False and [n for n in plan.notes if n.startswith('packing: off (sdpa attention')]
+    plan.args.packing = True
     trainer = sft_trainer(plan)
     batch = next(iter(trainer.get_train_dataloader()))
     assert 'attention_mask' not in batch and batch['input_ids'].shape[0] == 1  # padding-free: one flat row, no padding

@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 from transformers import TrainerCallback
 from ..backends import HFBackend
+from .plan import stamp_checkpoint
 
 # %% auto #0
-__all__ = ['LOGGED_RATES', 'TrainingModelBackend', 'EvaluationCallback', 'add_csqa_callbacks']
+__all__ = ['LOGGED_RATES', 'TrainingModelBackend', 'EvaluationCallback', 'CheckpointStamp', 'add_csqa_callbacks']
 
 # %% ../../nbs/56_train_callbacks.ipynb #9c1ea122
 class TrainingModelBackend(HFBackend):
@@ -68,12 +69,22 @@ class EvaluationCallback(TrainerCallback):
         self.pending = None
 
 # %% ../../nbs/56_train_callbacks.ipynb #4ec523be
+class CheckpointStamp(TrainerCallback):
+    "Write the run's config hash into every checkpoint the trainer saves (main process)."
+    def __init__(self, cfg): self.cfg = cfg
+    def on_save(self, args, state, control, **kw):
+        cp = Path(args.output_dir)/f'checkpoint-{state.global_step}'
+        if state.is_world_process_zero and cp.is_dir(): stamp_checkpoint(cp, self.cfg)
+
+# %% ../../nbs/56_train_callbacks.ipynb #a07a92fa
 def add_csqa_callbacks(trainer,      # a TRL trainer
                        plan,         # its `RunPlan`
                       )->list:       # the callbacks added
-    "Add the evaluation callback a run's `evaluation:` section asks for, ahead of the reporting integrations."
+    "Add the checkpoint stamp, and the evaluation callback a run's `evaluation:` section asks for, ahead of the reporting integrations."
+    added = [CheckpointStamp(plan.cfg)]
+    trainer.add_callback(added[0])
     ev = dict(plan.cfg.evaluation)
-    if not ev.get('every_steps') or not len(plan.held_out): return []
+    if not ev.get('every_steps') or not len(plan.held_out): return added
     cb = EvaluationCallback(plan.held_out, ev.pop('every_steps'), **ev)
     trainer.callback_handler.callbacks.insert(0, cb)
-    return [cb]
+    return [*added, cb]

@@ -10,7 +10,7 @@ from pathlib import Path
 from .data import sft_records, to_dataset
 from .callbacks import add_csqa_callbacks
 from .plan import (RunPlan, plan_run, trainer_model, tokenizer_for, cpu_safe_4bit, last_checkpoint,
-                             write_train_manifest)
+                             write_train_manifest, model_load_errors, say_notes)
 
 # %% auto #0
 __all__ = ['sft_trainer', 'TrainResult', 'run_trainer', 'train_sft']
@@ -22,9 +22,10 @@ def sft_trainer(plan:RunPlan,  # a checked run (`plan_run(..., 'sft')`)
     "TRL's SFT trainer for a planned run."
     from trl import SFTTrainer
     records = [{k: r[k] for k in ('prompt', 'completion')} for r in sft_records(plan.train, plan.cfg.template)]
-    trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
-                         processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
-                         quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
+    with model_load_errors(plan):
+        trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
+                             processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
+                             quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
     cpu_safe_4bit(trainer.model)
     add_csqa_callbacks(trainer, plan)
     return trainer
@@ -58,7 +59,9 @@ def train_sft(config,                  # a `TrainConfig` or a YAML file
               max_steps:int|None=None, # overrides `trainer.max_steps`
               resume:bool=False,       # continue from the last checkpoint in the output folder
               callbacks=(),            # more `TrainerCallback`s
+              overrides=(),            # `KEY=VALUE` strings over the config, e.g. 'trainer.learning_rate=1e-4'
              )->TrainResult:
     "Supervised fine-tuning of a config's model on its questions' golds."
-    plan = plan_run(config, 'sft', output_dir, max_steps, resume)
+    plan = plan_run(config, 'sft', output_dir, max_steps, resume, overrides=overrides)
+    say_notes(plan)
     return run_trainer(plan, sft_trainer(plan, callbacks))
