@@ -34,6 +34,9 @@ BAD = [  # config text, stage, environment, expected message
     ('stage: sft\nquantization: {load_in_4bit: true}\ntrainer: {fsdp: full_shard, fsdp_config: {version: 2}}\n', 'sft', {},
      'FSDP2 cannot shard'),
     ('stage: sft\n', 'grpo', {}, "the file is a 'sft' config, not 'grpo'"),
+    ('stage: sft\n', 'sft', {'ACCELERATE_USE_FSDP': 'true'}, 'bad.yaml: FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel'),
+    ('stage: sft\nevaluation: {every_steps: 5}\n', 'sft', {'ACCELERATE_USE_DEEPSPEED': 'true', 'ACCELERATE_DEEPSPEED_ZERO_STAGE': '3'},
+     'bad.yaml: evaluation.every_steps under DeepSpeed ZeRO-3: with sharded parameters every forward pass is a collective'),
     ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: ./nowhere: no such local folder'),
     *([('stage: grpo\ntrainer: {use_vllm: true}\n', 'grpo', {}, 'bad.yaml: trainer.use_vllm: vLLM is not installed here')]
       if importlib.util.find_spec('vllm') is None else []),

@@ -128,3 +128,12 @@ def test_merge_command_gives_a_model_the_hf_backend_answers_with(tmp_path, small
     recalled = sum(grade_rules(g.text, a, list(al) if al is not None else []).verdict == 'CORRECT'
                    for g, a, al in zip(gens, q['answer'], q['aliases']))
     assert recalled >= len(q)//2, (recalled, [g.text for g in gens[:5]])
+
+def test_a_save_that_writes_no_adapter_fails_the_run(tmp_path, monkeypatch):
+    "What FSDP with a sharded state dict did: save_model wrote nothing, yet the run reported success. Now it is an error naming the folder."
+    from transformers import Trainer
+    from csqa.train.sft import train_sft
+    monkeypatch.setattr(Trainer, 'save_model', lambda self, *a, **k: None)
+    with pytest.raises(RuntimeError, match='the trainer saved no adapter_config.json and no weights'):
+        train_sft(sft_config(max_steps=1), tmp_path/'out')
+    assert not (tmp_path/'out'/'train_manifest.json').exists()

@@ -13,8 +13,8 @@ from ..schema import UsageError
 __all__ = ['STAGES', 'DEFAULT_LORA', 'REWARD_KEYS', 'EVALUATION_KEYS', 'FLASH_MODULES', 'KERNEL_REPOS', 'TrainConfig',
            'typed_number', 'field_hints', 'typed_section', 'apply_overrides', 'config_from_dict', 'read_config',
            'trainer_class', 'bf16_available', 'trainer_args', 'lora_config', 'quantization_config',
-           'check_combinations', 'check_installed', 'hub_offline', 'hub_cached', 'choose_attention', 'kernel_settings',
-           'tiny_model_dir', 'resolve_model']
+           'check_combinations', 'torch_cuda', 'check_installed', 'hub_offline', 'hub_cached', 'choose_attention',
+           'kernel_settings', 'tiny_model_dir', 'resolve_model']
 
 # %% ../../nbs/51_train_configs.ipynb #bc5dbb96
 STAGES = ('sft', 'grpo')
@@ -215,24 +215,41 @@ def _launcher(env)->dict:
     return {'fsdp': env.get('ACCELERATE_USE_FSDP', '').lower() == 'true', 'fsdp_version': env.get('FSDP_VERSION', '1'),
             'zero3': env.get('ACCELERATE_USE_DEEPSPEED', '').lower() == 'true' and env.get('ACCELERATE_DEEPSPEED_ZERO_STAGE') == '3'}
 
-def check_combinations(cfg:TrainConfig, # a config
-                       env=None,        # the environment (default `os.environ`)
-                      )->None:
-    "Raise `UsageError` for settings that cannot work together (a quantised base with vLLM; 4-bit with FSDP2, or sharded without a storage dtype)."
-    env = os.environ if env is None else env
-    launch, t, q, bits = _launcher(env), cfg.trainer, cfg.quantization or {}, cfg.quantized_bits
-    if bits and t.get('use_vllm'):
-        raise UsageError(f'{cfg.path}: trainer.use_vllm with quantization.load_in_{bits}bit: vLLM generation with a {bits}-bit base '
-                         f'is unreliable (the adapter must be merged into {bits}-bit weights at every sync); train LoRA on a bf16 base instead')
+def _check_4bit_sharding(cfg:TrainConfig, fsdp:bool, launch:dict):
+    "4-bit weights sharded: not by FSDP2, and by FSDP1 or ZeRO-3 only with a storage dtype."
     if not cfg.load_in_4bit: return
-    fsdp = launch['fsdp'] or bool(t.get('fsdp'))
-    version = str((t.get('fsdp_config') or {}).get('version', launch['fsdp_version'])) if fsdp else None
+    version = str((cfg.trainer.get('fsdp_config') or {}).get('version', launch['fsdp_version'])) if fsdp else None
     if fsdp and version == '2':
         raise UsageError(f'{cfg.path}: quantization.load_in_4bit with FSDP2: FSDP2 cannot shard bitsandbytes 4-bit weights '
                          '(upstream limitation); use FSDP1 or DeepSpeed ZeRO-3 with quantization.bnb_4bit_quant_storage, or plain data parallel')
-    if (fsdp or launch['zero3']) and not q.get('bnb_4bit_quant_storage'):
+    if (fsdp or launch['zero3']) and not (cfg.quantization or {}).get('bnb_4bit_quant_storage'):
         raise UsageError(f'{cfg.path}: quantization.bnb_4bit_quant_storage: sharding 4-bit weights (FSDP1, ZeRO-3) needs the '
                          'storage dtype set to the dtype the model loads in, e.g. bfloat16')
+
+def check_combinations(cfg:TrainConfig,     # a config
+                       env=None,            # the environment (default `os.environ`)
+                       cuda:bool|None=None, # whether a CUDA device is here (default: ask torch)
+                      )->None:
+    "Raise `UsageError` for settings that cannot work together (a quantised base with vLLM; 4-bit sharding; FSDP on CPUs; evaluating while sharded)."
+    env = os.environ if env is None else env
+    launch, t, bits = _launcher(env), cfg.trainer, cfg.quantized_bits
+    if bits and t.get('use_vllm'):
+        raise UsageError(f'{cfg.path}: trainer.use_vllm with quantization.load_in_{bits}bit: vLLM generation with a {bits}-bit base '
+                         f'is unreliable (the adapter must be merged into {bits}-bit weights at every sync); train LoRA on a bf16 base instead')
+    fsdp = launch['fsdp'] or bool(t.get('fsdp'))
+    _check_4bit_sharding(cfg, fsdp, launch)
+    if fsdp and not (torch_cuda() if cuda is None else cuda):
+        raise UsageError(f'{cfg.path}: FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel '
+                         '(nothing would be sharded, and the launch config would not say so); launch with --multi_gpu here')
+    if (fsdp or launch['zero3']) and cfg.evaluation.get('every_steps'):
+        raise UsageError(f'{cfg.path}: evaluation.every_steps under {"FSDP" if fsdp else "DeepSpeed ZeRO-3"}: with sharded '
+                         'parameters every forward pass is a collective, so ranks generating different answers would wait on '
+                         'each other; evaluate the saved adapter after training (csqa eval), or train with DDP or ZeRO-2')
+
+def torch_cuda()->bool:
+    "Whether torch sees a CUDA device."
+    import torch
+    return torch.cuda.is_available()
 
 # %% ../../nbs/51_train_configs.ipynb #6eef6797
 def _report_to(value)->list[str]:
