@@ -63,10 +63,11 @@ def test_benchmark_items_in_the_training_data_are_refused_unless_allowed(tmp_pat
     monkeypatch.chdir(tmp_path)
     assert run(tmp_path, text) == 2
     err = capsys.readouterr().err
-    assert '3 training item(s) are questions of' in err and 'allow_contaminated: true' in err
+    # the three English items, and the Chinese side of each pair: the same facts
+    assert '6 training item(s) are questions of' in err and 's001-zh' in err and 'allow_contaminated: true' in err
     (tmp_path/'model').mkdir(); (tmp_path/'model'/'config.json').write_text('{}')  # a model folder, never loaded
     (tmp_path/'ok.yaml').write_text(text + f'allow_contaminated: true\nmodel: {tmp_path/"model"}\n')
-    assert plan_run(read_config(tmp_path/'ok.yaml'), 'sft', tmp_path/'out').contaminated == 3
+    assert plan_run(read_config(tmp_path/'ok.yaml'), 'sft', tmp_path/'out').contaminated == 6
 
 def test_benchmark_file_itself_refused(tmp_path, monkeypatch, no_model_loads, capsys, codesimpleqa_path):
     "The real CodeSimpleQA file as the training data and as the benchmark: every item is refused."

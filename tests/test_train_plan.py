@@ -168,3 +168,18 @@ def test_any_key_is_overridden_from_the_command_line(tmp_path, no_model_loads, m
     refused(capsys, 'trainer.learning_rat: unknown key for SFTConfig')
     assert cli(tmp_path, 'stage: sft\n', '--set', 'model') == 2
     refused(capsys, "override 'model': expected KEY=VALUE")
+
+# --- contamination: reworded items, and the other side of a pair -----------------------------------------------------
+
+def test_a_reworded_benchmark_item_and_its_chinese_side_are_refused(tmp_path, no_model_loads, capsys):
+    "A benchmark that asks one English question in other words: the English training row and its Chinese pair are both refused."
+    import polars as pl
+    from csqa.data import load_questions
+    sample = load_questions('sample')
+    item = sample.filter((pl.col('lang') == 'en') & pl.col('pair_id').is_not_null()).slice(3, 1)
+    reworded = item.select(pl.lit('b-1').alias('id'), pl.lit('en').alias('lang'), 'answer',
+                           ('Quick one: ' + pl.col('question').str.to_lowercase().str.strip_chars_end('?') + ' - do you know?').alias('question'))
+    reworded.write_ndjson(tmp_path/'bench.jsonl')
+    assert cli(tmp_path, f'stage: sft\nbenchmark: [{tmp_path/"bench.jsonl"}]\n') == 2
+    pair = sample.filter(pl.col('pair_id') == item['pair_id'][0])['id'].sort().to_list()
+    refused(capsys, '2 training item(s) are questions of', *pair)

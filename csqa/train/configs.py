@@ -30,6 +30,7 @@ class TrainConfig:
     model: str = 'tiny'                         # a model directory, an adapter directory, a hub id, or 'tiny'
     data: str = 'sample'                        # a question file `load_questions` reads, or 'sample'
     held_out: float = 0.2                       # share held out (whole pairs) for evaluation; 0 trains on everything
+    grpo_share: float = 0.0                     # share of the training questions only GRPO sees (whole pairs); 0: one set for both
     seed: int = 0                               # the split's and the trainer's seed
     template: str = 'codesimpleqa'              # the answering prompt (`csqa.prompts.load_template`)
     benchmark: list = field(default_factory=list) # benchmark files no training item may come from
@@ -104,7 +105,7 @@ def apply_overrides(d:dict,      # a config mapping as YAML read it
     return d
 
 # %% ../../nbs/51_train_configs.ipynb #d5d95736
-_TYPES = {'stage': str, 'model': str, 'data': str, 'held_out': (int, float), 'seed': int, 'template': str,
+_TYPES = {'stage': str, 'model': str, 'data': str, 'held_out': (int, float), 'grpo_share': (int, float), 'seed': int, 'template': str,
           'benchmark': list, 'allow_contaminated': bool, 'lora': (dict, type(None)), 'quantization': (dict, type(None)),
           'trainer': dict, 'reward': dict, 'evaluation': dict}
 

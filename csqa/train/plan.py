@@ -13,7 +13,7 @@ from ..schema import UsageError
 from .configs import (TrainConfig, read_config, config_from_dict, apply_overrides, check_combinations,
                                 check_installed, kernel_settings, trainer_args, trainer_class, field_hints, typed_section,
                                 lora_config, quantization_config, resolve_model)
-from .data import check_contamination, split_questions
+from .data import check_contamination, split_questions, stage_split
 
 # %% auto #0
 __all__ = ['CHECKPOINT_CONFIG', 'RESUME_FREE', 'TRAIN_MANIFEST', 'HELD_OUT', 'RunPlan', 'last_checkpoint', 'plan_run',
@@ -78,7 +78,9 @@ def plan_run(config,                    # a `TrainConfig` or a YAML file
     contaminated = sum(check_contamination(questions, _questions(cfg, b, 'benchmark'), b, cfg.allow_contaminated)
                        for b in cfg.benchmark)
     if not 0 <= cfg.held_out < 1: raise UsageError(f'{cfg.path}: held_out: must be in [0, 1), got {cfg.held_out}')
+    if not 0 <= cfg.grpo_share < 1: raise UsageError(f'{cfg.path}: grpo_share: must be in [0, 1), got {cfg.grpo_share}')
     train, held = split_questions(questions, cfg.held_out, cfg.seed)
+    train = stage_split(train, cfg.grpo_share, cfg.seed)[stage]
     if not len(train): raise UsageError(f'{cfg.path}: data: no training questions left after the split')
     if resume:
         if last_checkpoint(out) is None: raise UsageError(f'resume: no checkpoint in {out} to resume from')
