@@ -25,12 +25,13 @@ $(VENV)/.installed: setup.py settings.ini csqa/_jsonl.c $(CONSTRAINTS)
 demo: venv
 	$(BIN)/csqa demo
 
-# The docs build comes before pytest, whose docs tests then check the site it built instead of building it again.
 test: venv browser
 	@start=$$(date +%s); $(MAKE) --no-print-directory test-steps || exit 1; \
 	echo "make test: every test passed in $$(( $$(date +%s) - start )) s after set-up"
 
-test-steps: sync-check nbtest docs
+# Each notebook runs once: the docs build executes every one in a real Jupyter kernel (as JupyterLab does), skips the
+# cells flagged with tst_flags as nbdev_test does, and fails on any error; pytest's docs tests then check that site.
+test-steps: sync-check docs
 	CSQA_DOCS_SITE=$(CURDIR)/_docs $(MAKE) --no-print-directory pytest
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where

@@ -14,7 +14,7 @@ def settings_requirements():
 def test_environment_yml_names_the_settings_requirements():
     env = yaml.safe_load((ROOT/'environment.yml').read_text(encoding='utf-8'))
     pip_section = next(d['pip'] for d in env['dependencies'] if isinstance(d, dict) and 'pip' in d)
-    named = {r for r in pip_section if not r.startswith(('-e', 'torch=='))}
+    named = {r for r in pip_section if not r.startswith(('-e', '-c', 'torch=='))}
     assert named == settings_requirements()
     assert 'torch==2.13.0' in pip_section and pip_section.index('torch==2.13.0') == 0, 'torch must come first'
 

@@ -34,7 +34,10 @@ BAD = [  # config text, stage, environment, expected message
     ('stage: sft\nquantization: {load_in_4bit: true}\ntrainer: {fsdp: full_shard, fsdp_config: {version: 2}}\n', 'sft', {},
      'FSDP2 cannot shard'),
     ('stage: sft\n', 'grpo', {}, "the file is a 'sft' config, not 'grpo'"),
-    ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: not a model or adapter directory: ./nowhere'),
+    ('stage: sft\n', 'sft', {'ACCELERATE_USE_FSDP': 'true'}, 'bad.yaml: FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel'),
+    ('stage: sft\nevaluation: {every_steps: 5}\n', 'sft', {'ACCELERATE_USE_DEEPSPEED': 'true', 'ACCELERATE_DEEPSPEED_ZERO_STAGE': '3'},
+     'bad.yaml: evaluation.every_steps under DeepSpeed ZeRO-3: with sharded parameters every forward pass is a collective'),
+    ('stage: sft\nmodel: ./nowhere\n', 'sft', {}, 'bad.yaml: model: ./nowhere: no such local folder'),
     *([('stage: grpo\ntrainer: {use_vllm: true}\n', 'grpo', {}, 'bad.yaml: trainer.use_vllm: vLLM is not installed here')]
       if importlib.util.find_spec('vllm') is None else []),
 ]
@@ -60,9 +63,11 @@ def test_benchmark_items_in_the_training_data_are_refused_unless_allowed(tmp_pat
     monkeypatch.chdir(tmp_path)
     assert run(tmp_path, text) == 2
     err = capsys.readouterr().err
-    assert '3 training item(s) are questions of' in err and 'allow_contaminated: true' in err
-    (tmp_path/'ok.yaml').write_text(text + 'allow_contaminated: true\nmodel: gpt2-like-hub-id\n')
-    assert plan_run(read_config(tmp_path/'ok.yaml'), 'sft', tmp_path/'out').contaminated == 3
+    # the three English items, and the Chinese side of each pair: the same facts
+    assert '6 training item(s) are questions of' in err and 's001-zh' in err and 'allow_contaminated: true' in err
+    (tmp_path/'model').mkdir(); (tmp_path/'model'/'config.json').write_text('{}')  # a model folder, never loaded
+    (tmp_path/'ok.yaml').write_text(text + f'allow_contaminated: true\nmodel: {tmp_path/"model"}\n')
+    assert plan_run(read_config(tmp_path/'ok.yaml'), 'sft', tmp_path/'out').contaminated == 6
 
 def test_benchmark_file_itself_refused(tmp_path, monkeypatch, no_model_loads, capsys, codesimpleqa_path):
     "The real CodeSimpleQA file as the training data and as the benchmark: every item is refused."

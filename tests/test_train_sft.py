@@ -92,6 +92,9 @@ def test_packing_is_padding_free_without_cross_contamination(tmp_path, small_dat
     from csqa.train.plan import plan_run
     from csqa.train.sft import sft_trainer
     plan = plan_run(sft_config(small_data, max_steps=1, packing=True, max_length=256, per_device_train_batch_size=2), 'sft', tmp_path/'out')
+    # sdpa here: the plan turns packing off and says so; a machine with flash attention keeps it, as checked below
+    assert plan.args.packing is False and [n for n in plan.notes if n.startswith('packing: off (sdpa attention')]
+    plan.args.packing = True
     trainer = sft_trainer(plan)
     batch = next(iter(trainer.get_train_dataloader()))
     assert 'attention_mask' not in batch and batch['input_ids'].shape[0] == 1  # padding-free: one flat row, no padding
@@ -125,3 +128,12 @@ def test_merge_command_gives_a_model_the_hf_backend_answers_with(tmp_path, small
     recalled = sum(grade_rules(g.text, a, list(al) if al is not None else []).verdict == 'CORRECT'
                    for g, a, al in zip(gens, q['answer'], q['aliases']))
     assert recalled >= len(q)//2, (recalled, [g.text for g in gens[:5]])
+
+def test_a_save_that_writes_no_adapter_fails_the_run(tmp_path, monkeypatch):
+    "What FSDP with a sharded state dict did: save_model wrote nothing, yet the run reported success. Now it is an error naming the folder."
+    from transformers import Trainer
+    from csqa.train.sft import train_sft
+    monkeypatch.setattr(Trainer, 'save_model', lambda self, *a, **k: None)
+    with pytest.raises(RuntimeError, match='the trainer saved no adapter_config.json and no weights'):
+        train_sft(sft_config(max_steps=1), tmp_path/'out')
+    assert not (tmp_path/'out'/'train_manifest.json').exists()

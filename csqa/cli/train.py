@@ -23,7 +23,7 @@ def train_cmd(args)->int:
     from csqa.train.sft import train_sft
     from csqa.train.grpo import train_grpo
     fn = {'sft': train_sft, 'grpo': train_grpo}[args.train_command]
-    res = fn(args.config, output_dir=args.output_dir, max_steps=args.max_steps, resume=args.resume)
+    res = fn(args.config, output_dir=args.output_dir, max_steps=args.max_steps, resume=args.resume, overrides=args.set or ())
     if res.manifest: print(_summary(res))
     return 0
 
@@ -46,6 +46,9 @@ def add_commands(sub):
         c.add_argument('--output-dir', metavar='DIR', help='where checkpoints and the adapter go (default: the config\'s)')
         c.add_argument('--max-steps', type=int, metavar='N', help='override trainer.max_steps')
         c.add_argument('--resume', action='store_true', help='continue from the last checkpoint in the output folder')
+        c.add_argument('--set', action='append', metavar='KEY=VALUE',
+                       help='override a config key, dotted into sections, the value read as YAML (repeatable): '
+                            '--set trainer.learning_rate=1e-4 --set model=outputs/sft-7b-merged')
         c.set_defaults(func=train_cmd)
     m = cmds.add_parser('merge', help='fold a LoRA adapter into its base model')
     m.add_argument('adapter', metavar='ADAPTER', help='an adapter folder (a `csqa train` output)')

@@ -5,14 +5,16 @@
 # %% ../../nbs/56_train_callbacks.ipynb #2b0409e5
 from __future__ import annotations
 from ..extras import needs
-import copy
+import copy, io
 from pathlib import Path
 import polars as pl
 with needs('train'): from transformers import TrainerCallback
 from ..backends import HFBackend
+from .plan import stamp_checkpoint
 
 # %% auto #0
-__all__ = ['LOGGED_RATES', 'TrainingModelBackend', 'EvaluationCallback', 'add_csqa_callbacks']
+__all__ = ['LOGGED_RATES', 'TrainingModelBackend', 'EvaluationCallback', 'gather_tables', 'write_answers', 'CheckpointStamp',
+           'add_csqa_callbacks']
 
 # %% ../../nbs/56_train_callbacks.ipynb #9c1ea122
 class TrainingModelBackend(HFBackend):
@@ -40,17 +42,28 @@ class EvaluationCallback(TrainerCallback):
         self.questions, self.every, self.grader, self.max_tokens = questions, every_steps, grader, max_tokens
         self.limit, self.out, self.n_boot, self.pending, self.history = limit, out, n_boot, None, []
 
-    def evaluate(self, model, tokenizer, step:int, output_dir)->dict:
-        "Evaluate `model` now; the rates (and intervals) to log, prefixed `eval_csqa/`."
-        from csqa.evaluation import evaluate
+    def evaluate(self, model, tokenizer, step:int, output_dir)->dict|None:
+        "Evaluate `model` now (every rank its shard); the rates (and intervals) to log, prefixed `eval_csqa/` (None off rank 0)."
+        from csqa.evaluation import Run, answer, grade, score_run
+        from csqa.configs import split_options
+        rank, world = _rank_world()
         backend = TrainingModelBackend(model, tokenizer, str(getattr(model, 'name_or_path', 'model')), step)
         out = Path(self.out or Path(output_dir)/'evals')/f'step-{step}'
+        questions = self.questions.head(self.limit) if self.limit else self.questions
+        shard = questions[rank::world] if world > 1 else questions
+        answering, generation, grading, scoring = split_options(
+            {'model': backend, 'data': shard, 'grader': self.grader, 'out': str(out/'shards'/f'rank-{rank}' if world > 1 else out),
+             'max_tokens': self.max_tokens, 'no_cache': True, 'no_progress': True, 'n_boot': self.n_boot})
         was_training = model.training
         model.eval()
-        try: run = evaluate(backend, self.questions, grader=self.grader, out=out, max_tokens=self.max_tokens,
-                            limit=self.limit, no_cache=True, no_progress=True, n_boot=self.n_boot)
+        try: answers = answer(answering, generation).answers if len(shard) else pl.DataFrame()
         finally: model.train(was_training)
-        row = run.scores().row(0, named=True)
+        if world > 1:
+            tables = [t for t in gather_tables(answers, backend.device) if len(t)]
+            if rank != 0: return None
+            write_answers(out, pl.concat(tables, how='diagonal_relaxed').sort('id', 'sample_idx'), world=world, step=step)
+        grade(Run(out), grading)
+        row = pl.DataFrame(score_run(Run(out), scoring)['rows']).row(0, named=True)
         metrics = {f'eval_csqa/{k}{s}': row[f'{k}{s}'] for k in LOGGED_RATES for s in ('', '_lo', '_hi') if f'{k}{s}' in row}
         metrics['eval_csqa/n'] = row['n']
         self.history.append({'step': step, **metrics})
@@ -58,8 +71,7 @@ class EvaluationCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, model=None, processing_class=None, **kw):
         if not self.every or state.global_step % self.every: return
-        if state.is_world_process_zero:
-            self.pending = self.evaluate(model, processing_class, state.global_step, args.output_dir)
+        self.pending = self.evaluate(model, processing_class, state.global_step, args.output_dir)
         control.should_log = True  # the rates go out with this step's log
 
     def on_log(self, args, state, control, logs=None, **kw):
@@ -68,13 +80,51 @@ class EvaluationCallback(TrainerCallback):
         if state.log_history: state.log_history[-1].update(self.pending)
         self.pending = None
 
+# %% ../../nbs/56_train_callbacks.ipynb #e48eb9b9
+def _rank_world()->tuple[int, int]:
+    import torch.distributed as dist
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+def gather_tables(df:pl.DataFrame, # this process's table
+                  device,          # where the collective's tensors live (the model's device: NCCL needs CUDA)
+                 )->list[pl.DataFrame]: # every process's table, by rank
+    "Every process's table, on every process: Arrow IPC bytes in one `all_gather` (no pickle)."
+    import torch, torch.distributed as dist
+    buf = io.BytesIO(); df.write_ipc(buf)
+    data = torch.frombuffer(bytearray(buf.getvalue()), dtype=torch.uint8).to(device)
+    sizes = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, torch.tensor([data.numel()], device=device))
+    padded = torch.zeros(max(int(s) for s in sizes), dtype=torch.uint8, device=device)
+    padded[:data.numel()] = data
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded)
+    return [pl.read_ipc(io.BytesIO(p[:int(s)].cpu().numpy().tobytes())) for p, s in zip(parts, sizes)]
+
+def write_answers(out, answers:pl.DataFrame, **extra)->None:
+    "Write the gathered shards' answers as one run folder that `csqa.evaluation.grade` takes."
+    from csqa.runs import ANSWERS, update_manifest
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    answers.write_parquet(out/ANSWERS)
+    update_manifest(out, name=out.name, status='complete', counts={'questions': answers['id'].n_unique(), 'rows': len(answers)},
+                    shards=sorted(str(p) for p in (out/'shards').glob('rank-*')), **extra)
+
 # %% ../../nbs/56_train_callbacks.ipynb #4ec523be
+class CheckpointStamp(TrainerCallback):
+    "Write the run's config hash into every checkpoint the trainer saves (main process)."
+    def __init__(self, cfg): self.cfg = cfg
+    def on_save(self, args, state, control, **kw):
+        cp = Path(args.output_dir)/f'checkpoint-{state.global_step}'
+        if state.is_world_process_zero and cp.is_dir(): stamp_checkpoint(cp, self.cfg)
+
+# %% ../../nbs/56_train_callbacks.ipynb #a07a92fa
 def add_csqa_callbacks(trainer,      # a TRL trainer
                        plan,         # its `RunPlan`
                       )->list:       # the callbacks added
-    "Add the evaluation callback a run's `evaluation:` section asks for, ahead of the reporting integrations."
+    "Add the checkpoint stamp, and the evaluation callback a run's `evaluation:` section asks for, ahead of the reporting integrations."
+    added = [CheckpointStamp(plan.cfg)]
+    trainer.add_callback(added[0])
     ev = dict(plan.cfg.evaluation)
-    if not ev.get('every_steps') or not len(plan.held_out): return []
+    if not ev.get('every_steps') or not len(plan.held_out): return added
     cb = EvaluationCallback(plan.held_out, ev.pop('every_steps'), **ev)
     trainer.callback_handler.callbacks.insert(0, cb)
-    return [cb]
+    return [*added, cb]

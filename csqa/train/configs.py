@@ -5,15 +5,17 @@
 # %% ../../nbs/51_train_configs.ipynb #e98fac80
 from __future__ import annotations
 from ..extras import needs
-import contextlib, dataclasses, importlib.util, inspect, os, warnings
+import contextlib, copy, dataclasses, importlib.util, inspect, os, re, types, typing, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..schema import UsageError
 
 # %% auto #0
-__all__ = ['STAGES', 'DEFAULT_LORA', 'REWARD_KEYS', 'EVALUATION_KEYS', 'TrainConfig', 'config_from_dict', 'read_config',
+__all__ = ['STAGES', 'DEFAULT_LORA', 'REWARD_KEYS', 'EVALUATION_KEYS', 'FLASH_MODULES', 'KERNEL_REPOS', 'TrainConfig',
+           'typed_number', 'field_hints', 'typed_section', 'apply_overrides', 'config_from_dict', 'read_config',
            'trainer_class', 'bf16_available', 'trainer_args', 'quiet_deprecations', 'lora_config',
-           'quantization_config', 'check_combinations', 'check_installed', 'tiny_model_dir', 'resolve_model']
+           'quantization_config', 'check_combinations', 'torch_cuda', 'check_installed', 'hub_offline', 'hub_cached',
+           'choose_attention', 'kernel_settings', 'tiny_model_dir', 'resolve_model']
 
 # %% ../../nbs/51_train_configs.ipynb #bc5dbb96
 STAGES = ('sft', 'grpo')
@@ -29,6 +31,7 @@ class TrainConfig:
     model: str = 'tiny'                         # a model directory, an adapter directory, a hub id, or 'tiny'
     data: str = 'sample'                        # a question file `load_questions` reads, or 'sample'
     held_out: float = 0.2                       # share held out (whole pairs) for evaluation; 0 trains on everything
+    grpo_share: float = 0.0                     # share of the training questions only GRPO sees (whole pairs); 0: one set for both
     seed: int = 0                               # the split's and the trainer's seed
     template: str = 'codesimpleqa'              # the answering prompt (`csqa.prompts.load_template`)
     benchmark: list = field(default_factory=list) # benchmark files no training item may come from
@@ -41,15 +44,76 @@ class TrainConfig:
     path: str = '<memory>'                      # the file it came from, for messages
     @property
     def load_in_4bit(self)->bool: return bool((self.quantization or {}).get('load_in_4bit'))
+    @property
+    def quantized_bits(self)->int|None: # 4 or 8 for a bitsandbytes base, else None
+        q = self.quantization or {}
+        return 4 if q.get('load_in_4bit') else 8 if q.get('load_in_8bit') else None
 
 # %% ../../nbs/51_train_configs.ipynb #079476a2
-_TYPES = {'stage': str, 'model': str, 'data': str, 'held_out': (int, float), 'seed': int, 'template': str,
+_NUMBER = re.compile(r'[+-]?(\d[\d_]*\.?\d*|\.\d+)(e[+-]?\d+)?', re.IGNORECASE)
+
+def _number_kinds(hint)->set:
+    "The number types (int, float) a type hint admits, through `Optional`/`Union`."
+    if hint in (int, float): return {hint}
+    if typing.get_origin(hint) in (typing.Union, types.UnionType): return set().union(*map(_number_kinds, typing.get_args(hint)))
+    if isinstance(hint, tuple): return {h for h in hint if h in (int, float)}
+    return set()
+
+def typed_number(value, # a value as YAML read it
+                 hint,  # the field's type hint (or a tuple of types)
+                ):      # the number the field wants, when `value` is a string that spells one; else `value`
+    "A string such as `'2e-4'` as the float (or whole int) a numeric field asks for."
+    if not isinstance(value, str) or not _NUMBER.fullmatch(value.strip()): return value
+    kinds, x = _number_kinds(hint), float(value)
+    if float in kinds: return x
+    if int in kinds and x.is_integer(): return int(x)
+    return value
+
+# %% ../../nbs/51_train_configs.ipynb #fe0dab1f
+def field_hints(cls)->dict:
+    "The type hint of each keyword `cls` takes: dataclass field types, else annotations or defaults' types."
+    if dataclasses.is_dataclass(cls):
+        try: return typing.get_type_hints(cls)
+        except Exception: return {f.name: f.type for f in dataclasses.fields(cls)}
+    return {k: p.annotation if p.annotation is not p.empty else type(p.default)
+            for k, p in inspect.signature(cls).parameters.items() if p.kind is not p.VAR_KEYWORD}
+
+def typed_section(d:dict, hints:dict)->dict:
+    "A section whose number-spelling strings are typed by `hints`."
+    return {k: typed_number(v, hints[k]) if k in hints else v for k, v in d.items()}
+
+# %% ../../nbs/51_train_configs.ipynb #5ec27a25
+def apply_overrides(d:dict,      # a config mapping as YAML read it
+                    overrides=(), # `KEY=VALUE` strings; a dotted KEY reaches into sections
+                   )->dict:       # a copy with the overrides applied
+    "A config mapping with command-line overrides applied."
+    import yaml
+    d = copy.deepcopy(d)
+    for o in overrides:
+        key, sep, text = o.partition('=')
+        key = key.strip()
+        if not sep or not key or '' in key.split('.'):
+            raise UsageError(f'override {o!r}: expected KEY=VALUE, e.g. trainer.learning_rate=1e-4')
+        try: value = yaml.safe_load(text)
+        except yaml.YAMLError: raise UsageError(f'override {key}: not a YAML value: {text!r}') from None
+        *parents, last = key.split('.')
+        node = d
+        for i, p in enumerate(parents):
+            if node.get(p) is None: node[p] = {}
+            node = node[p]
+            if not isinstance(node, dict): raise UsageError(f'override {key}: {".".join(parents[:i+1])} is not a section')
+        node[last] = value
+    return d
+
+# %% ../../nbs/51_train_configs.ipynb #d5d95736
+_TYPES = {'stage': str, 'model': str, 'data': str, 'held_out': (int, float), 'grpo_share': (int, float), 'seed': int, 'template': str,
           'benchmark': list, 'allow_contaminated': bool, 'lora': (dict, type(None)), 'quantization': (dict, type(None)),
           'trainer': dict, 'reward': dict, 'evaluation': dict}
 
 def _check_section(where:str, d:dict, known:dict):
     for k, v in d.items():
         if k not in known: raise UsageError(f'{where}.{k}: unknown key (known: {", ".join(known)})')
+        d[k] = v = typed_number(v, known[k])
         if not isinstance(v, known[k]) or isinstance(v, bool) and known[k] is not bool:
             raise UsageError(f'{where}.{k}: expected {getattr(known[k], "__name__", "a number")}, got {v!r}')
 
@@ -59,12 +123,13 @@ def config_from_dict(d:dict,             # the parsed YAML mapping
                     )->TrainConfig:
     "A `TrainConfig` from a mapping, with csqa's keys and their types checked."
     if not isinstance(d, dict): raise UsageError(f'{path}: expected a mapping of keys to values')
-    d = dict(d)
+    d = {k: dict(v) if k in ('reward', 'evaluation') and isinstance(v, dict) else v for k, v in d.items()}
     if stage is not None:
         if d.setdefault('stage', stage) != stage:
             raise UsageError(f'{path}: stage: the file is a {d["stage"]!r} config, not {stage!r}')
     for k, v in d.items():
         if k not in _TYPES: raise UsageError(f'{path}: {k}: unknown key (known: {", ".join(_TYPES)})')
+        d[k] = v = typed_number(v, _TYPES[k])
         if not isinstance(v, _TYPES[k]) or isinstance(v, bool) and _TYPES[k] is not bool:
             raise UsageError(f'{path}: {k}: expected {getattr(_TYPES[k], "__name__", "a number or mapping")}, got {v!r}')
     if d.get('stage') not in STAGES: raise UsageError(f'{path}: stage: expected one of {", ".join(STAGES)}, got {d.get("stage")!r}')
@@ -74,6 +139,7 @@ def config_from_dict(d:dict,             # the parsed YAML mapping
 
 def read_config(path,                # a YAML file
                 stage:str|None=None, # the stage asked for; None: the file's
+                overrides=(),        # `KEY=VALUE` strings applied over the file (`apply_overrides`)
                )->TrainConfig:
     "Read and check a training config file."
     import yaml
@@ -81,7 +147,8 @@ def read_config(path,                # a YAML file
     if not p.is_file(): raise UsageError(f'config file not found: {path}')
     try: d = yaml.safe_load(p.read_text(encoding='utf-8'))
     except yaml.YAMLError as e: raise UsageError(f'{path}: not valid YAML: {e}') from None
-    return config_from_dict(d or {}, str(path), stage)
+    if d is not None and not isinstance(d, dict): raise UsageError(f'{path}: expected a mapping of keys to values')
+    return config_from_dict(apply_overrides(d or {}, overrides), str(path), stage)
 
 # %% ../../nbs/51_train_configs.ipynb #97202609
 def _known_keys(cls)->set[str]:
@@ -113,7 +180,7 @@ def trainer_args(cfg:TrainConfig,         # a checked config
     with needs('train'): import torch
     # use_cpu on a machine without CUDA: it is also what makes several CPU processes (gloo) one data-parallel run
     kw = {'bf16': bf16_available(), 'use_cpu': not torch.cuda.is_available(), 'report_to': 'none', 'seed': cfg.seed,
-          **cfg.trainer, 'output_dir': str(output_dir)}
+          **typed_section(cfg.trainer, field_hints(cls)), 'output_dir': str(output_dir)}
     if max_steps is not None: kw['max_steps'] = max_steps
     if 'activation_checkpointing' in _known_keys(cls):  # transformers 5's name; the old one, which TRL sets by default, warns
         for old in ('gradient_checkpointing', 'gradient_checkpointing_kwargs'):
@@ -138,7 +205,7 @@ def lora_config(cfg:TrainConfig): # a checked config
     if cfg.lora is None: return None
     with needs('train'): from peft import LoraConfig
     _check_keys(cfg, 'lora', cfg.lora, LoraConfig)
-    try: return LoraConfig(**{'task_type': 'CAUSAL_LM', **cfg.lora})
+    try: return LoraConfig(**{'task_type': 'CAUSAL_LM', **typed_section(cfg.lora, field_hints(LoraConfig))})
     except (ValueError, TypeError) as e: raise UsageError(f'{cfg.path}: lora: {e}') from None
 
 def quantization_config(cfg:TrainConfig): # a checked config
@@ -147,7 +214,7 @@ def quantization_config(cfg:TrainConfig): # a checked config
     with needs('train'): import torch
     with needs('train'): from transformers import BitsAndBytesConfig
     _check_keys(cfg, 'quantization', cfg.quantization, BitsAndBytesConfig)
-    kw = dict(cfg.quantization)
+    kw = typed_section(cfg.quantization, field_hints(BitsAndBytesConfig))
     if kw.get('load_in_4bit'):
         compute = 'bfloat16' if bf16_available() else 'float32'
         kw = {'bnb_4bit_quant_type': 'nf4', 'bnb_4bit_use_double_quant': True, 'bnb_4bit_compute_dtype': compute, **kw}
@@ -164,33 +231,118 @@ def _launcher(env)->dict:
     return {'fsdp': env.get('ACCELERATE_USE_FSDP', '').lower() == 'true', 'fsdp_version': env.get('FSDP_VERSION', '1'),
             'zero3': env.get('ACCELERATE_USE_DEEPSPEED', '').lower() == 'true' and env.get('ACCELERATE_DEEPSPEED_ZERO_STAGE') == '3'}
 
-def check_combinations(cfg:TrainConfig, # a config
-                       env=None,        # the environment (default `os.environ`)
-                      )->None:
-    "Raise `UsageError` for settings that cannot work together (4-bit with vLLM, with FSDP2, or sharded without a storage dtype)."
-    env = os.environ if env is None else env
-    launch, t, q = _launcher(env), cfg.trainer, cfg.quantization or {}
+def _check_4bit_sharding(cfg:TrainConfig, fsdp:bool, launch:dict):
+    "4-bit weights sharded: not by FSDP2, and by FSDP1 or ZeRO-3 only with a storage dtype."
     if not cfg.load_in_4bit: return
-    if t.get('use_vllm'):
-        raise UsageError(f'{cfg.path}: trainer.use_vllm with quantization.load_in_4bit: vLLM generation with a 4-bit base '
-                         'is unreliable (the adapter must be merged into 4-bit weights at every sync); train LoRA on a bf16 base instead')
-    fsdp = launch['fsdp'] or bool(t.get('fsdp'))
-    version = str((t.get('fsdp_config') or {}).get('version', launch['fsdp_version'])) if fsdp else None
+    version = str((cfg.trainer.get('fsdp_config') or {}).get('version', launch['fsdp_version'])) if fsdp else None
     if fsdp and version == '2':
         raise UsageError(f'{cfg.path}: quantization.load_in_4bit with FSDP2: FSDP2 cannot shard bitsandbytes 4-bit weights '
                          '(upstream limitation); use FSDP1 or DeepSpeed ZeRO-3 with quantization.bnb_4bit_quant_storage, or plain data parallel')
-    if (fsdp or launch['zero3']) and not q.get('bnb_4bit_quant_storage'):
+    if (fsdp or launch['zero3']) and not (cfg.quantization or {}).get('bnb_4bit_quant_storage'):
         raise UsageError(f'{cfg.path}: quantization.bnb_4bit_quant_storage: sharding 4-bit weights (FSDP1, ZeRO-3) needs the '
                          'storage dtype set to the dtype the model loads in, e.g. bfloat16')
 
+def check_combinations(cfg:TrainConfig,     # a config
+                       env=None,            # the environment (default `os.environ`)
+                       cuda:bool|None=None, # whether a CUDA device is here (default: ask torch)
+                      )->None:
+    "Raise `UsageError` for settings that cannot work together (a quantised base with vLLM; 4-bit sharding; FSDP on CPUs; evaluating while sharded)."
+    env = os.environ if env is None else env
+    launch, t, bits = _launcher(env), cfg.trainer, cfg.quantized_bits
+    if bits and t.get('use_vllm'):
+        raise UsageError(f'{cfg.path}: trainer.use_vllm with quantization.load_in_{bits}bit: vLLM generation with a {bits}-bit base '
+                         f'is unreliable (the adapter must be merged into {bits}-bit weights at every sync); train LoRA on a bf16 base instead')
+    fsdp = launch['fsdp'] or bool(t.get('fsdp'))
+    _check_4bit_sharding(cfg, fsdp, launch)
+    if fsdp and not (torch_cuda() if cuda is None else cuda):
+        raise UsageError(f'{cfg.path}: FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel '
+                         '(nothing would be sharded, and the launch config would not say so); launch with --multi_gpu here')
+    if (fsdp or launch['zero3']) and cfg.evaluation.get('every_steps'):
+        raise UsageError(f'{cfg.path}: evaluation.every_steps under {"FSDP" if fsdp else "DeepSpeed ZeRO-3"}: with sharded '
+                         'parameters every forward pass is a collective, so ranks generating different answers would wait on '
+                         'each other; evaluate the saved adapter after training (csqa eval), or train with DDP or ZeRO-2')
+
+def torch_cuda()->bool:
+    "Whether torch sees a CUDA device."
+    import torch
+    return torch.cuda.is_available()
+
 # %% ../../nbs/51_train_configs.ipynb #6eef6797
+def _report_to(value)->list[str]:
+    if value is None or value in ('none', 'all'): return []
+    return [value] if isinstance(value, str) else list(value)
+
 def check_installed(cfg:TrainConfig)->None:
-    "Raise `UsageError` when the config asks for a library this machine lacks (vLLM for `use_vllm`)."
+    "Raise `UsageError` when the config asks for a library this machine lacks (vLLM, Liger kernels, a `report_to` integration)."
     if cfg.trainer.get('use_vllm') and importlib.util.find_spec('vllm') is None:
         raise UsageError(f'{cfg.path}: trainer.use_vllm: vLLM is not installed here (GPU machines: pip install vllm); '
                          'without it, generation runs in transformers')
+    if cfg.trainer.get('use_liger_kernel') and importlib.util.find_spec('liger_kernel') is None:
+        raise UsageError(f'{cfg.path}: trainer.use_liger_kernel: liger-kernel is not installed here (pip install liger-kernel)')
+    asked = _report_to(cfg.trainer.get('report_to'))
+    if not asked: return
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK, get_available_reporting_integrations
+    unknown = [n for n in asked if n not in INTEGRATION_TO_CALLBACK]
+    if unknown: raise UsageError(f'{cfg.path}: trainer.report_to: unknown integration {unknown[0]!r} (known: {", ".join(INTEGRATION_TO_CALLBACK)})')
+    missing = [n for n in asked if n not in get_available_reporting_integrations()]
+    if missing:
+        hint = 'pip install "csqa[train]"' if missing[0] == 'tensorboard' else f'pip install {missing[0]}'
+        raise UsageError(f'{cfg.path}: trainer.report_to: {missing[0]} is not installed here ({hint}), '
+                         'or set report_to: none')
 
 # %% ../../nbs/51_train_configs.ipynb #cfd890b1
+FLASH_MODULES = {'flash_attention_2': 'flash_attn', 'flash_attention_3': 'flash_attn_interface'}
+KERNEL_REPOS = {'flash_attention_2': 'kernels-community/flash-attn2', 'flash_attention_3': 'kernels-community/vllm-flash-attn3'}
+
+def hub_offline()->bool:
+    "Whether `HF_HUB_OFFLINE` forbids the hub."
+    return os.environ.get('HF_HUB_OFFLINE', '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+def hub_cached(repo_id:str)->bool:
+    "Whether a hub repository has a snapshot in the local hub cache."
+    from huggingface_hub.constants import HF_HUB_CACHE
+    return (Path(os.environ.get('HF_HUB_CACHE', HF_HUB_CACHE))/f'models--{repo_id.replace("/", "--")}'/'snapshots').is_dir()
+
+# %% ../../nbs/51_train_configs.ipynb #4ff481a4
+def choose_attention(requested:str|None,  # `model_init_kwargs.attn_implementation`: None or 'auto', a flash version, or any kernel
+                     cuda:bool|None=None, # whether a CUDA device is here (default: ask torch)
+                     installed=None,      # `installed(module) -> bool` (default: importlib's `find_spec`)
+                    )->tuple[str, str|None]: # (the kernel, a note when it is not the one asked for)
+    "The attention kernel a run gets: flash-attn, else the `kernels` package's flash kernel, else sdpa."
+    if requested not in (None, 'auto', *FLASH_MODULES): return requested, None  # eager, sdpa, flex, a kernels repo: as asked
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    installed = installed or (lambda m: importlib.util.find_spec(m) is not None)
+    want = requested if requested in FLASH_MODULES else 'flash_attention_2'
+    if cuda and installed(FLASH_MODULES[want]): return want, None
+    asked = requested in FLASH_MODULES
+    if cuda and installed('kernels') and not (hub_offline() and not hub_cached(KERNEL_REPOS[want])):
+        return KERNEL_REPOS[want], (f'attention: {KERNEL_REPOS[want]} (the kernels package) for {want}: '
+                                    f'{FLASH_MODULES[want]} is not installed' if asked else None)
+    why = 'no CUDA device here' if not cuda else f'neither {FLASH_MODULES[want]} nor the kernels package is installed'
+    return 'sdpa', (f'attention: sdpa instead of {want} ({why})' if asked else None)
+
+# %% ../../nbs/51_train_configs.ipynb #4d8b57b4
+def kernel_settings(cfg:TrainConfig,     # a checked config
+                    cuda:bool|None=None, # whether a CUDA device is here (default: ask torch)
+                    installed=None,      # `installed(module) -> bool` (default: importlib's `find_spec`)
+                   )->tuple[dict, str, list[str]]: # (the `trainer` section to use, the attention kernel, notes)
+    "The `trainer` section with the attention kernel chosen, and packing on only where that kernel is varlen."
+    t = dict(cfg.trainer)
+    init = t.get('model_init_kwargs') if isinstance(t.get('model_init_kwargs'), dict) else {}
+    requested = init.get('attn_implementation')
+    attn, note = choose_attention(requested, cuda, installed)
+    notes = [note] if note else []
+    if requested is not None or attn != 'sdpa': t['model_init_kwargs'] = {**init, 'attn_implementation': attn}
+    packs = t.get('padding_free') or t.get('packing') and t.get('packing_strategy', 'bfd') != 'wrapped'
+    if cfg.stage == 'sft' and packs and 'flash' not in attn:
+        t.update({k: False for k in ('packing', 'padding_free') if t.get(k)})
+        notes.append(f'packing: off ({attn} attention has no varlen kernel: a packed row would attend over its whole '
+                     'length, at quadratic cost); it stays on with flash attention')
+    return t, attn, notes
+
+# %% ../../nbs/51_train_configs.ipynb #40adaac7
 def tiny_model_dir()->Path:
     "Where the tiny model lives: `$CSQA_HOME/tiny-model`, else `~/.cache/csqa/tiny-model`."
     return Path(os.environ.get('CSQA_HOME', Path.home()/'.cache'/'csqa'))/'tiny-model'
@@ -204,7 +356,20 @@ def resolve_model(cfg:TrainConfig)->str:
             with PartialState().main_process_first(): return str(build_tiny_model(tiny_model_dir()))
         return str(build_tiny_model(tiny_model_dir()))
     p = Path(cfg.model).expanduser()
-    if cfg.model.startswith(('/', '.', '~')) or p.exists():
+    if p.exists():
         if not (p/'config.json').exists() and not (p/'adapter_config.json').exists():
             raise UsageError(f'{cfg.path}: model: not a model or adapter directory: {cfg.model}')
-    return str(p) if p.exists() else cfg.model
+        return str(p)
+    local = cfg.model.startswith(('/', '.', '~')) or not _hub_id(cfg.model) or Path(cfg.model.split('/')[0]).is_dir()
+    if local or hub_offline() and not hub_cached(cfg.model):
+        beside = Path(cfg.path).parent/cfg.model if cfg.path != '<memory>' else None
+        hint = (f'; {beside} exists: a model path is relative to the working folder, not to the config'
+                if beside is not None and beside.exists() else '; run the stage that writes it first, or give its path')
+        what = 'no such local folder' if local else 'no such local folder, and not in the hub cache (HF_HUB_OFFLINE is set)'
+        raise UsageError(f'{cfg.path}: model: {cfg.model}: {what} (looked in {Path.cwd()}){hint}')
+    return cfg.model
+
+def _hub_id(name:str)->bool:
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    try: validate_repo_id(name); return True
+    except HFValidationError: return False

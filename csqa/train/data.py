@@ -12,7 +12,7 @@ from ..prompts import load_template, PromptTemplate
 
 # %% auto #0
 __all__ = ['GRPO_COLUMNS', 'sft_records', 'grpo_records', 'to_dataset', 'normalize_question', 'question_groups',
-           'split_questions', 'contaminated', 'check_contamination']
+           'split_questions', 'stage_split', 'contaminated', 'check_contamination']
 
 # %% ../../nbs/50_train_data.ipynb #954556aa
 def _template(template)->PromptTemplate:
@@ -88,12 +88,36 @@ def split_questions(questions:pl.DataFrame, # a canonical question table
     return questions.filter(~mask), questions.filter(mask)
 
 # %% ../../nbs/50_train_data.ipynb #d742c26f
+def stage_split(train:pl.DataFrame, # the training questions (after the held-out split)
+                grpo_share:float,   # share reserved for GRPO (whole groups); 0: both stages train on everything
+                seed:int=0,         # the run's seed (the held-out split's; this split draws with another stream)
+               )->dict[str, pl.DataFrame]: # {'sft': …, 'grpo': …}, disjoint unless `grpo_share` is 0
+    "The SFT and GRPO parts of the training questions: disjoint, never separating a pair or a repeated question."
+    if not 0 <= grpo_share < 1: raise UsageError(f'grpo_share must be in [0, 1), got {grpo_share}')
+    if not grpo_share: return {'sft': train, 'grpo': train}
+    sft, grpo = split_questions(train, grpo_share, seed + 1)
+    return {'sft': sft, 'grpo': grpo}
+
+# %% ../../nbs/50_train_data.ipynb #7059e710
 def contaminated(questions:pl.DataFrame, # the training questions
                  benchmark:pl.DataFrame, # an evaluation benchmark's question table
-                )->pl.DataFrame:         # the training rows whose normalised question the benchmark asks
-    "Training rows that are benchmark items (exact normalised question match)."
-    asked = set(map(normalize_question, benchmark['question']))
-    return questions.filter(pl.Series([normalize_question(q) in asked for q in questions['question']]))
+                )->pl.DataFrame:         # the training rows that are benchmark items, with `reason` and `match_id`
+    "Training rows that are benchmark items: exact or n-gram overlap, and the rest of each hit's pair or repeat group."
+    from csqa.corpus.decontam import BenchmarkIndex, decontaminate
+    asked = dict(zip(map(normalize_question, benchmark['question']), benchmark['id'].cast(pl.String)))
+    reason, match = {}, {}
+    for i, q in enumerate(questions['question']):
+        if normalize_question(q) in asked: reason[i], match[i] = 'exact', asked[normalize_question(q)]
+    rows = questions.select(pl.int_range(pl.len()).alias('_row'), 'id', 'question', 'answer')
+    removed = decontaminate(rows, BenchmarkIndex.build(benchmark.select(pl.col('id').cast(pl.String), 'question', 'answer'))).removed
+    for i, r, m in removed.select('_row', 'reason', 'match_id').iter_rows(): reason.setdefault(i, r); match.setdefault(i, m)
+    groups = question_groups(questions)
+    hit_groups = {groups[i]: i for i in sorted(reason)}
+    for i, g in enumerate(groups):
+        if g in hit_groups and i not in reason: reason[i], match[i] = 'pair_of_contaminated', match[hit_groups[g]]
+    keep = sorted(reason)
+    return questions[keep].with_columns(pl.Series('reason', [reason[i] for i in keep], pl.String),
+                                        pl.Series('match_id', [match[i] for i in keep], pl.String))
 
 def check_contamination(questions:pl.DataFrame, # the training questions
                         benchmark:pl.DataFrame, # an evaluation benchmark's question table

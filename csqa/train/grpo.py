@@ -8,7 +8,7 @@ from ..extras import needs
 from .data import grpo_records, to_dataset
 from .rewards import factuality_reward
 from .callbacks import add_csqa_callbacks
-from .plan import RunPlan, plan_run, trainer_model, tokenizer_for, cpu_safe_4bit
+from .plan import RunPlan, plan_run, trainer_model, tokenizer_for, cpu_safe_4bit, model_load_errors, say_notes
 from .sft import TrainResult, run_trainer
 
 # %% auto #0
@@ -28,7 +28,7 @@ def grpo_trainer(plan:RunPlan, # a checked run (`plan_run(..., 'grpo')`)
     from csqa.train.configs import quiet_deprecations
     with needs('train'): from trl import GRPOTrainer
     reward = reward or reward_for(plan)
-    with quiet_deprecations():
+    with model_load_errors(plan), quiet_deprecations():
         trainer = GRPOTrainer(model=trainer_model(plan), reward_funcs=[reward], args=plan.args,
                               train_dataset=to_dataset(grpo_records(plan.train, plan.cfg.template)),
                               processing_class=tokenizer_for(plan, 'left') if plan.adapter else None, peft_config=plan.lora,
@@ -43,9 +43,11 @@ def train_grpo(config,                  # a `TrainConfig` or a YAML file
                max_steps:int|None=None, # overrides `trainer.max_steps`
                resume:bool=False,       # continue from the last checkpoint in the output folder
                callbacks=(),            # more `TrainerCallback`s
+               overrides=(),            # `KEY=VALUE` strings over the config, e.g. 'model=outputs/sft-7b-merged'
               )->TrainResult:
     "GRPO of a config's model (or adapter) with csqa's factuality reward."
-    plan = plan_run(config, 'grpo', output_dir, max_steps, resume)
+    plan = plan_run(config, 'grpo', output_dir, max_steps, resume, overrides=overrides)
+    say_notes(plan)
     trainer = grpo_trainer(plan, callbacks)
     r = trainer.csqa_reward  # the verdict totals are read after training
     return run_trainer(plan, trainer, reward=lambda: {'grader': r.grader.name, 'values': r.values, 'verdicts': dict(r.totals)})

@@ -5,18 +5,22 @@
 # %% ../../nbs/53_train_plan.ipynb #c671b894
 from __future__ import annotations
 from ..extras import needs
-import hashlib, json, os, time
-from dataclasses import dataclass, asdict
+import dataclasses, hashlib, json, os, sys, time
+from contextlib import contextmanager
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import polars as pl
 from ..schema import UsageError
-from .configs import (TrainConfig, read_config, check_combinations, check_installed, trainer_args, lora_config,
-                                quantization_config, resolve_model)
-from .data import check_contamination, split_questions
+from .configs import (TrainConfig, read_config, config_from_dict, apply_overrides, check_combinations,
+                                check_installed, kernel_settings, trainer_args, trainer_class, field_hints, typed_section,
+                                lora_config, quantization_config, resolve_model)
+from .data import check_contamination, split_questions, stage_split
 
 # %% auto #0
-__all__ = ['TRAIN_MANIFEST', 'HELD_OUT', 'RunPlan', 'last_checkpoint', 'plan_run', 'cpu_safe_4bit', 'trainer_model',
-           'tokenizer_for', 'config_hash', 'write_train_manifest', 'read_train_manifest']
+__all__ = ['CHECKPOINT_CONFIG', 'RESUME_FREE', 'TRAIN_MANIFEST', 'HELD_OUT', 'RunPlan', 'last_checkpoint', 'plan_run',
+           'say_notes', 'resume_fields', 'resume_hash', 'stamp_checkpoint', 'check_resume', 'cpu_safe_4bit',
+           'trainer_model', 'model_load_errors', 'tokenizer_for', 'config_hash', 'write_train_manifest',
+           'read_train_manifest']
 
 # %% ../../nbs/53_train_plan.ipynb #5adc4138
 @dataclass
@@ -33,6 +37,8 @@ class RunPlan:
     held_out: pl.DataFrame      # the held-out questions (whole pairs)
     contaminated: int           # training items found in a benchmark (allowed only with allow_contaminated)
     resume: bool                # continue from the last checkpoint in `output_dir`
+    attention: str = 'sdpa'     # the attention kernel chosen (`csqa.train.configs.choose_attention`)
+    notes: list = field(default_factory=list) # what the plan changed or could not check, said once before training
 
 # %% ../../nbs/53_train_plan.ipynb #bec6fd85
 def last_checkpoint(output_dir)->Path|None:
@@ -45,31 +51,93 @@ def _questions(cfg:TrainConfig, src:str, key:str)->pl.DataFrame:
     try: return load_questions(src, progress=False)
     except UsageError as e: raise UsageError(f'{cfg.path}: {key}: {e}') from None
 
+def _config(config, stage:str, overrides)->TrainConfig:
+    if not isinstance(config, TrainConfig): return read_config(config, stage, overrides)
+    if not overrides: return config
+    d = {k: v for k, v in asdict(config).items() if k != 'path'}
+    return config_from_dict(apply_overrides(d, overrides), config.path, stage)
+
 def plan_run(config,                    # a `TrainConfig` or a YAML file
              stage:str,                 # 'sft' or 'grpo'
              output_dir=None,           # default: `trainer.output_dir`, else outputs/<config name>
              max_steps:int|None=None,   # overrides `trainer.max_steps`
              resume:bool=False,         # continue from the last checkpoint in the output folder
              env=None,                  # the environment that `accelerate launch` set (default `os.environ`)
+             overrides=(),              # `KEY=VALUE` strings over the config (`csqa.train.configs.apply_overrides`)
             )->RunPlan:
     "Check a training run completely, without loading a model."
-    cfg = config if isinstance(config, TrainConfig) else read_config(config, stage)
+    cfg = _config(config, stage, overrides)
     if cfg.stage != stage: raise UsageError(f'{cfg.path}: stage: the file is a {cfg.stage!r} config, not {stage!r}')
     check_combinations(cfg, env)
     check_installed(cfg)
     name = Path(cfg.path).stem if cfg.path != '<memory>' else stage
     out = Path(output_dir or cfg.trainer.get('output_dir') or Path('outputs')/name)
-    args, lora, quant = trainer_args(cfg, out, max_steps), lora_config(cfg), quantization_config(cfg)
+    trainer, attention, notes = kernel_settings(cfg)
+    args = trainer_args(dataclasses.replace(cfg, trainer=trainer), out, max_steps)
+    lora, quant = lora_config(cfg), quantization_config(cfg)
     questions = _questions(cfg, cfg.data, 'data')
     contaminated = sum(check_contamination(questions, _questions(cfg, b, 'benchmark'), b, cfg.allow_contaminated)
                        for b in cfg.benchmark)
     if not 0 <= cfg.held_out < 1: raise UsageError(f'{cfg.path}: held_out: must be in [0, 1), got {cfg.held_out}')
+    if not 0 <= cfg.grpo_share < 1: raise UsageError(f'{cfg.path}: grpo_share: must be in [0, 1), got {cfg.grpo_share}')
     train, held = split_questions(questions, cfg.held_out, cfg.seed)
+    train = stage_split(train, cfg.grpo_share, cfg.seed)[stage]
     if not len(train): raise UsageError(f'{cfg.path}: data: no training questions left after the split')
-    if resume and last_checkpoint(out) is None: raise UsageError(f'resume: no checkpoint in {out} to resume from')
+    if resume:
+        if last_checkpoint(out) is None: raise UsageError(f'resume: no checkpoint in {out} to resume from')
+        notes += [n for n in [check_resume(cfg, last_checkpoint(out))] if n]
     model = resolve_model(cfg)
     adapter = (Path(model)/'adapter_config.json').exists()
-    return RunPlan(cfg, out, args, None if adapter else lora, quant, model, adapter, train, held, contaminated, resume)
+    return RunPlan(cfg, out, args, None if adapter else lora, quant, model, adapter, train, held, contaminated, resume,
+                   attention, notes)
+
+# %% ../../nbs/53_train_plan.ipynb #2c47c433
+def say_notes(plan:RunPlan, file=None)->None:
+    "Print the plan's notes once: on the main process of a distributed run only."
+    if int(os.environ.get('RANK', '0')) != 0: return
+    for n in plan.notes: print(f'csqa train: {n}', file=file or sys.stderr)
+
+# %% ../../nbs/53_train_plan.ipynb #a89b33b0
+CHECKPOINT_CONFIG = 'csqa_config.json'
+RESUME_FREE = ('output_dir', 'max_steps', 'num_train_epochs', 'logging_steps', 'save_steps', 'save_total_limit',
+               'report_to', 'logging_dir', 'run_name', 'disable_tqdm', 'resume_from_checkpoint')
+
+def resume_fields(cfg:TrainConfig)->dict:
+    "What a checkpoint's training depends on: the config without its path, evaluation and bookkeeping trainer keys."
+    d = {k: v for k, v in asdict(cfg).items() if k not in ('path', 'evaluation')}
+    trainer = typed_section(cfg.trainer, field_hints(trainer_class(cfg.stage)))
+    d['trainer'] = {k: v for k, v in trainer.items() if k not in RESUME_FREE}
+    return json.loads(json.dumps(d, sort_keys=True, default=str))
+
+def resume_hash(cfg:TrainConfig)->str:
+    "16 hex characters identifying what a checkpoint's training depends on."
+    return hashlib.sha256(json.dumps(resume_fields(cfg), sort_keys=True).encode()).hexdigest()[:16]
+
+def stamp_checkpoint(checkpoint, cfg:TrainConfig)->None:
+    "Write the config's resume hash and fields into a checkpoint folder."
+    (Path(checkpoint)/CHECKPOINT_CONFIG).write_text(json.dumps({'resume_hash': resume_hash(cfg), 'fields': resume_fields(cfg)}, indent=1))
+
+# %% ../../nbs/53_train_plan.ipynb #099b6292
+def _flat(d, prefix='')->dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(_flat(v, f'{prefix}{k}.'))
+        else: out[f'{prefix}{k}'] = v
+    return out
+
+def check_resume(cfg:TrainConfig, # the config to resume under
+                 checkpoint,      # the checkpoint folder to resume from
+                )->str|None:      # a note when the checkpoint carries no stamp to check
+    "Raise `UsageError` when a checkpoint was written under another config."
+    p = Path(checkpoint)/CHECKPOINT_CONFIG
+    if not p.exists(): return f'resume: {checkpoint} has no {CHECKPOINT_CONFIG} (not written by csqa): its config is not checked'
+    stamp = json.loads(p.read_text(encoding='utf-8'))
+    if stamp.get('resume_hash') == resume_hash(cfg): return None
+    ours, theirs = _flat(resume_fields(cfg)), _flat(stamp.get('fields', {}))
+    diff = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+    raise UsageError(f'{cfg.path}: resume: {checkpoint} was written under another config (hash {stamp.get("resume_hash")}, '
+                     f'this config {resume_hash(cfg)}; they differ in {", ".join(diff[:6]) or "?"}): resume with the config '
+                     'that wrote it, or train into another output folder')
 
 # %% ../../nbs/53_train_plan.ipynb #3bc5ebd9
 def cpu_safe_4bit(model)->int:
@@ -92,6 +160,15 @@ def trainer_model(plan:RunPlan): # a checked run
     kw.setdefault('dtype', torch.bfloat16 if plan.args.bf16 else torch.float32)
     model = AutoModelForCausalLM.from_pretrained(base, **kw)
     return PeftModel.from_pretrained(model, plan.model, is_trainable=True)
+
+@contextmanager
+def model_load_errors(plan:RunPlan):
+    "Say a model name that is no local folder and that the hub could not provide as such, not as a connection error."
+    try: yield
+    except OSError as e:
+        if Path(plan.model).exists(): raise
+        raise UsageError(f'{plan.cfg.path}: model: {plan.model}: no local folder of that name (looked in {Path.cwd()}), '
+                         f'and the hub could not provide it ({str(e).splitlines()[0][:200]})') from None
 
 def tokenizer_for(plan:RunPlan, padding_side:str='right'):
     "The tokenizer saved with the model (or adapter)."
@@ -131,7 +208,7 @@ def write_train_manifest(plan:RunPlan,  # the run
          'n_train': len(plan.train), 'n_held_out': len(plan.held_out), 'contaminated': plan.contaminated,
          'global_step': state.global_step, 'world_size': args.world_size,
          'global_batch': args.per_device_train_batch_size*args.gradient_accumulation_steps*args.world_size,
-         'resumed': plan.resume, 'started': started, 'seconds': round(time.time() - started, 3),
+         'attention': plan.attention, 'notes': plan.notes, 'resumed': plan.resume, 'started': started, 'seconds': round(time.time() - started, 3),
          'last_log': next((h for h in reversed(state.log_history) if 'train_runtime' not in h), {}),
          'versions': _versions(), **extra}
     write_json_atomic(plan.output_dir/TRAIN_MANIFEST, m)

@@ -11,10 +11,10 @@ from pathlib import Path
 from .data import sft_records, to_dataset
 from .callbacks import add_csqa_callbacks
 from .plan import (RunPlan, plan_run, trainer_model, tokenizer_for, cpu_safe_4bit, last_checkpoint,
-                             write_train_manifest)
+                             write_train_manifest, model_load_errors, say_notes)
 
 # %% auto #0
-__all__ = ['sft_trainer', 'TrainResult', 'run_trainer', 'train_sft']
+__all__ = ['sft_trainer', 'full_state_dict_for_save', 'check_saved', 'TrainResult', 'run_trainer', 'train_sft']
 
 # %% ../../nbs/54_train_sft.ipynb #cd2e48a4
 def sft_trainer(plan:RunPlan,  # a checked run (`plan_run(..., 'sft')`)
@@ -24,13 +24,37 @@ def sft_trainer(plan:RunPlan,  # a checked run (`plan_run(..., 'sft')`)
     from csqa.train.configs import quiet_deprecations
     with needs('train'): from trl import SFTTrainer
     records = [{k: r[k] for k in ('prompt', 'completion')} for r in sft_records(plan.train, plan.cfg.template)]
-    with quiet_deprecations():
+    with model_load_errors(plan), quiet_deprecations():
         trainer = SFTTrainer(model=trainer_model(plan), args=plan.args, train_dataset=to_dataset(records),
                              processing_class=tokenizer_for(plan) if plan.adapter else None, peft_config=plan.lora,
                              quantization_config=None if plan.adapter else plan.quantization, callbacks=list(callbacks))
     cpu_safe_4bit(trainer.model)
     add_csqa_callbacks(trainer, plan)
     return trainer
+
+# %% ../../nbs/54_train_sft.ipynb #349ef104
+def full_state_dict_for_save(trainer)->bool:
+    "Under FSDP, make the next `save_model` gather a full state dict (rank 0 writes); whether FSDP is on."
+    if not getattr(trainer, 'is_fsdp_enabled', False): return False
+    trainer.accelerator.state.fsdp_plugin.set_state_dict_type('FULL_STATE_DICT')
+    return True
+
+def _tensors(path:Path)->int:
+    if path.suffix != '.safetensors': return 1 if path.stat().st_size else 0
+    from safetensors import safe_open
+    with safe_open(str(path), 'pt') as f: return len(list(f.keys()))
+
+def check_saved(output_dir,   # where the trainer saved the model
+                adapter:bool, # an adapter is expected (LoRA), else a full model
+               )->Path:       # the weights file found
+    "Raise `RuntimeError` unless `output_dir` holds the adapter (or model) config and non-empty weights."
+    out = Path(output_dir)
+    config, pattern = ('adapter_config.json', 'adapter_model.*') if adapter else ('config.json', 'model*.safetensors')
+    weights = sorted(p for p in out.glob(pattern) if p.suffix in ('.safetensors', '.bin')) or sorted(out.glob('pytorch_model*.bin'))
+    missing = [n for n, ok in ((config, (out/config).exists()), ('weights', bool(weights) and _tensors(weights[0]) > 0)) if not ok]
+    if missing: raise RuntimeError(f'{out}: the trainer saved no {" and no ".join(missing)} (FSDP with a sharded state dict saves '
+                                   'nothing unless the full state dict is gathered): the run is not usable')
+    return weights[0]
 
 # %% ../../nbs/54_train_sft.ipynb #f5cb4117
 @dataclass
@@ -49,9 +73,11 @@ def run_trainer(plan:RunPlan, # the run
     from csqa.train.configs import quiet_deprecations
     started = time.time()
     with quiet_deprecations(): trainer.train(resume_from_checkpoint=str(last_checkpoint(plan.output_dir)) if plan.resume else None)
+    full_state_dict_for_save(trainer)
     trainer.save_model(str(plan.output_dir))
     manifest = {}
     if trainer.is_world_process_zero():
+        check_saved(plan.output_dir, adapter=plan.lora is not None or plan.adapter)
         trainer.processing_class.save_pretrained(str(plan.output_dir))
         extra = {k: v() if callable(v) else v for k, v in extra.items()}
         manifest = write_train_manifest(plan, trainer, started, **extra)
@@ -62,7 +88,9 @@ def train_sft(config,                  # a `TrainConfig` or a YAML file
               max_steps:int|None=None, # overrides `trainer.max_steps`
               resume:bool=False,       # continue from the last checkpoint in the output folder
               callbacks=(),            # more `TrainerCallback`s
+              overrides=(),            # `KEY=VALUE` strings over the config, e.g. 'trainer.learning_rate=1e-4'
              )->TrainResult:
     "Supervised fine-tuning of a config's model on its questions' golds."
-    plan = plan_run(config, 'sft', output_dir, max_steps, resume)
+    plan = plan_run(config, 'sft', output_dir, max_steps, resume, overrides=overrides)
+    say_notes(plan)
     return run_trainer(plan, sft_trainer(plan, callbacks))
