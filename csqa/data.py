@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #09398325
 from __future__ import annotations
-import ast, codecs, csv, io, itertools, json, mmap, os, re, sys, warnings
+import ast, codecs, csv, io, itertools, json, mmap, os, re, sys, threading, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -279,6 +279,7 @@ class _Proof(NamedTuple):
     raw: list|None       # their bytes, newline removed; None when there are too many (then read the file as lines)
 
 # %% ../nbs/01_data.ipynb #2314268d
+_CHUNK_BYTES = 1 << 23  # a range is read and scanned this much at a time, through one buffer that stays in the CPU's cache
 _CHANGED = 'the file changed while it was read (is another program writing it?): read it again once it is written'
 
 def _find_newline(fd:int, pos:int, size:int, window:int=1 << 16)->int:
@@ -300,30 +301,54 @@ def _line_ranges(fd:int, size:int, start:int, parts:int)->list[tuple[int,int]]:
     bounds.append(size)
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
-def _read_range(fd:int, a:int, b:int, name:str)->mmap.mmap:
-    "Bytes [a, b) of an open file, copied into private anonymous memory; `InvalidInput` naming the file where it ends sooner now."
-    buf = mmap.mmap(-1, b - a, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+def _anon(size:int)->mmap.mmap:
+    "`size` bytes of private anonymous memory (never the file's own pages), in huge pages where the kernel gives them."
+    buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     if hasattr(mmap, 'MADV_HUGEPAGE'): buf.madvise(mmap.MADV_HUGEPAGE)
-    try:
-        with memoryview(buf) as view:
-            got = 0
-            while got < len(view):
-                if not (n := os.preadv(fd, [view[got:]], a + got)): raise InvalidInput([Problem(name, None, '-', _CHANGED)])
-                got += n
-    except BaseException: buf.close(); raise
     return buf
+
+def _read_into(fd:int, buf, at:int, pos:int, n:int, name:str):
+    "Read `n` bytes of an open file from offset `pos` into `buf[at:]`; `InvalidInput` naming the file where it ends sooner now."
+    with memoryview(buf) as view:
+        got = 0
+        while got < n:
+            if not (k := os.preadv(fd, [view[at + got:at + n]], pos + got)): raise InvalidInput([Problem(name, None, '-', _CHANGED)])
+            got += k
+
+def _chunks(fd:int, a:int, b:int, name:str, chunk:int|None=None):
+    "The whole lines of bytes [a, b) of an open file, a chunk at a time, read into one reused buffer: (buffer, end of the chunk's lines in it)."
+    buf = _anon(max(1, min(chunk or _CHUNK_BYTES, b - a)))
+    try:
+        pos, held = a, 0  # held: bytes at the buffer's start, the last chunk's unfinished line among them
+        while pos < b or held:
+            n = min(len(buf) - held, b - pos)
+            _read_into(fd, buf, held, pos, n, name)
+            pos, held = pos + n, held + n
+            end = buf.rfind(b'\n', 0, held) + 1 if pos < b else held
+            if not end:  # a line longer than the buffer: twice the buffer
+                bigger = _anon(2 * len(buf)); bigger[:held] = buf[:held]
+                buf.close(); buf = bigger
+                continue
+            yield buf, end
+            buf.move(0, end, held - end); held -= end
+    finally: buf.close()
 
 # %% ../nbs/01_data.ipynb #ab582f42
 def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, progress)->tuple[_Proof, list]|None:
-    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file, range by range: the proof, and each range's (lines before it, frame of values)."
+    "Run the compiled scan (`prove_lines`, or `extract_lines` when `extract`) over a JSONL file, range by range and chunk by chunk: the proof, and each chunk's (lines before it, frame of values)."
     if (spec := _native_spec(fmt)) is None or not hasattr(os, 'preadv'): return None
     if extract: spec = (*spec, _id_spec(fmt))
     scan = _jsonl.extract_lines if extract else _jsonl.prove_lines
-    def work(r:tuple[int,int])->tuple:
-        with _read_range(fd, *r, str(path)) as buf:  # the range's memory goes back as soon as it is scanned
-            n, bad, *found = scan(buf, 0, len(buf), *spec)
-            kept = [buf[a:b] for _, a, b in bad] if len(bad) <= keep else None
-        return n, bad, kept, _extracted_frame(fmt, *found) if extract else None  # the frame too is built on the range's thread
+    left, lock = [keep], threading.Lock()  # the unproved lines' bytes are kept while there are at most `keep` in all
+    def room(bad:list)->bool:
+        with lock: left[0] -= len(bad); return left[0] >= 0
+    def work(r:tuple[int,int])->list[tuple]:
+        done = []
+        for buf, end in _chunks(fd, *r, str(path)):
+            n, bad, *found = scan(buf, 0, end, *spec)
+            kept = [buf[a:b] for _, a, b in bad] if room(bad) else None
+            done.append((n, bad, kept, _extracted_frame(fmt, *found) if extract else None))  # the frame too is built on the range's thread
+        return done
     with path.open('rb') as f:
         fd, size = f.fileno(), os.fstat(f.fileno()).st_size
         if size == 0: return _Proof(0, [], []), []
@@ -339,12 +364,13 @@ def _scan_jsonl(path:Path, fmt:Format, extract:bool, pieces:int|None, keep:int, 
                     results.append(res); bar.update(b - a)
         except OSError: return None  # not readable at an offset (a pipe), or no memory to map: the regex judges it
     lines, unproved, raw, values = 0, [], [], []
-    for n, bad, kept, frame in results:
+    for n, bad, kept, frame in itertools.chain(*results):
         unproved += [lines + i + 1 for i, _, _ in bad]
-        raw = raw + kept if raw is not None and kept is not None else None
+        if kept is None: raw = None
+        elif raw is not None: raw += kept
         values.append((lines, frame))
         lines += n
-    return _Proof(lines, unproved, raw if raw is not None and len(raw) <= keep else None), values
+    return _Proof(lines, unproved, raw if left[0] >= 0 else None), values
 
 def _prove_jsonl(path:Path, fmt:Format,
                  pieces:int|None=None, # byte ranges to prove (one thread each, at most one per core); None: by size

@@ -188,7 +188,7 @@ def outcome(data, path:Path, fmt_name:str, table:bool):
 def child_fuzz(so:str, seed:str, seconds:str):
     data, mod = load_sanitized(so)
     rng, stop = random.Random(int(seed)), time.monotonic() + float(seconds)
-    split, piece = data._SPLIT_BYTES, data._PIECE_BYTES
+    split, piece, chunk = data._SPLIT_BYTES, data._PIECE_BYTES, data._CHUNK_BYTES
     path = Path(os.environ.get('TMPDIR', '/tmp'))/f'csqa-fuzz-{os.getpid()}.jsonl'
     files, disagreements, proved, unproved = 0, [], 0, 0
     try:
@@ -196,8 +196,9 @@ def child_fuzz(so:str, seed:str, seconds:str):
             fmt_name = rng.choice(NATIVE_FORMATS)
             blob = fuzz_file(rng, data.FORMATS[fmt_name])
             path.write_bytes(blob)
-            # now and then many small ranges, each read and scanned on its own thread
+            # now and then many small ranges, each read and scanned on its own thread, and small chunks (lines longer than them too)
             data._SPLIT_BYTES, data._PIECE_BYTES = (split, piece) if rng.random() < 0.6 else (0, rng.randint(20, 400))
+            data._CHUNK_BYTES = chunk if rng.random() < 0.5 else rng.randint(1, 300)
             table = rng.random() < 0.8
             data._jsonl = mod
             fast = outcome(data, path, fmt_name, table)
