@@ -5,7 +5,8 @@ Library notebooks (`nbs/*.ipynb`) go through `nbdev_proc_nbs` (API docs, links, 
 are executed and their outputs copied into the processed pages by cell id. Analysis notebooks (`nbs/analyses/`,
 docs-only) are executed as they are. Every page is rendered with nbconvert into one static HTML file, plotly charts
 included: each page that draws one loads the site's single copy of plotly.js (`plotly.min.js`, written from the
-installed plotly), so the site works offline, from `file://` too, and no page loads anything from another host. A
+installed plotly), and every page links one copy of nbconvert's styles (`lab-HASH.css`) instead of inlining them, so
+the site stays small and works offline, from `file://` too: no page loads anything from another host. A
 sidebar lists the analyses and the API pages, with a search box over every page (`search.js`, a plain script).
 
 The build is also the notebook test, so each notebook runs once: as `nbdev_test` does, cells flagged with one of
@@ -20,7 +21,7 @@ other way to build the site.
     python scripts/build_docs.py --flags slow          # run the slow cells too
 """
 from __future__ import annotations
-import argparse, configparser, html, json, os, re, shutil, subprocess, sys, time
+import argparse, configparser, hashlib, html, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -30,6 +31,7 @@ QUARTO_ATTRS = re.compile(r'(\[[^\]]*\]\([^)]*\))\{[^}]*\}')  # `[source](url){t
 REQUIRE_JS = re.compile(r'<script src="[^"]*require(\.min)?\.js"></script>\s*')
 SKIP_TAG = 'skip-execution'  # nbclient leaves cells with this tag unexecuted
 PLOTLY_JS = 'plotly.min.js'  # the site's one copy of plotly.js
+TEMPLATE_CSS = re.compile(r'<style type="text/css">.*?</style>\s*', re.S)  # nbconvert's lab styles (about 260 kB a page)
 PROGRESS_BAR = re.compile(r'\d+%\|[^|]*\|\s*\S+/\S+ \[')  # a tqdm bar's text: `answer:  40%|████      | 4/10 [00:01<…`
 # Progress bars are noise on a static page: tqdm's own, and Hugging Face's (which pass `disable` themselves)
 QUIET_ENV = {'TQDM_DISABLE': '1', 'HF_HUB_DISABLE_PROGRESS_BARS': '1', 'HF_DATASETS_DISABLE_PROGRESS_BARS': '1'}
@@ -194,6 +196,17 @@ def share_plotlyjs(page:str, plotlyjs:str)->str:
     return page
 
 
+def share_css(page:str)->tuple[str, str, str]: # (the page, the file name of its style sheet, the sheet)
+    "`page` linking to one style sheet, named by its content, instead of nbconvert's inline template styles."
+    head, rest = page.split('</head>', 1)
+    first = TEMPLATE_CSS.search(head)
+    if not first: return page, '', ''
+    sheet = '\n'.join(re.sub(r'^<style[^>]*>|</style>\s*$', '', b) for b in TEMPLATE_CSS.findall(head))
+    name = f'lab-{hashlib.sha1(sheet.encode()).hexdigest()[:10]}.css'  # one file for every page of one nbconvert
+    head = head[:first.start()] + f'<link rel="stylesheet" href="{name}">\n' + TEMPLATE_CSS.sub('', head[first.start():])
+    return f'{head}</head>{rest}', name, sheet
+
+
 def with_nav(page:str, nav:str)->str:
     "`page` with the site's style, its sidebar and search, and its body moved right of the sidebar."
     page = CDN.sub('', page.replace('</head>', STYLE + '</head>', 1))
@@ -290,8 +303,9 @@ def render_page(src:Path, kind:str, proc:Path|None, nbs:Path, timeout:int, skip_
     if kind == 'module':  # nbdev moved the title cell into front matter, which nbconvert does not show
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(f'# {title}\n\n> {desc}' if desc else f'# {title}'))
     nb = apply_directives(nb)
+    page, css_file, css = share_css(share_plotlyjs(to_html(nb, title), plotlyjs))
     return {'file': file, 'title': title, 'description': desc, 'kind': kind, 'source': str(src.relative_to(ROOT)),
-            'html': share_plotlyjs(to_html(nb, title), plotlyjs), 'text': page_text(nb), 'seconds': round(time.time() - start, 1)}
+            'html': page, 'css_file': css_file, 'css': css, 'text': page_text(nb), 'seconds': round(time.time() - start, 1)}
 
 
 def build(out:Path, only:set[str]|None=None, timeout:int=600,
@@ -343,6 +357,7 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600,
     for page in built:
         (out/page['file']).write_text(with_nav(page['html'], nav_bar(pages, page['file'])))
         (out/f'{Path(page["file"]).stem}.txt').write_text(page['text'])
+        if page['css_file']: (out/page['css_file']).write_text(page['css'])
     (out/PLOTLY_JS).write_text(plotlyjs)
     manifest.write_text(json.dumps(pages, indent=1, ensure_ascii=False))
     write_index(out, pages)

@@ -193,6 +193,10 @@ def test_site_is_lean_with_one_copy_of_plotly(site):
             charted.append(f.name)
         else: assert loads == 0, f.name
     assert {'benchmark_composition.html', 'statistical_power.html', 'error_analysis.html'} <= set(charted), charted
+    # nbconvert's styles: one sheet that every rendered page links to, none inlined
+    sheets = {m for f in site_pages(site) for m in re.findall(r'<link rel="stylesheet" href="(lab-\w+\.css)">', f.read_text())}
+    assert len(sheets) == 1 and (site/sheets.pop()).stat().st_size > 100_000
+    assert all(len(m) < 20_000 for f in site_pages(site) for m in re.findall(r'<style.*?</style>', f.read_text(), re.S))
 
 
 def test_no_page_shows_stderr_warnings_or_progress_bars(site):
@@ -243,6 +247,19 @@ def test_plotly_js_is_loaded_once_from_the_site():
     assert js not in shared and 'Plotly.newPlot("a"' in shared and 'window.PlotlyConfig' in shared
     assert shared.count('<script src="plotly.min.js"></script></head>') == 1
     assert build_docs.share_plotlyjs('<html><head></head><body>no chart</body></html>', js).count('plotly.min.js') == 0
+
+
+def test_template_styles_are_linked_not_inlined():
+    "`share_css` moves nbconvert's `text/css` blocks into one sheet, in their place in the head, and keeps the page's own styles."
+    build_docs = load_build_docs()
+    page = ('<html><head><title>t</title><style type="text/css">a { color: red; }</style>\n<style type="text/css">b { x: 1; }</style>'
+            '<style>.mine { y: 2; }</style></head><body><style type="text/css">.in-body {}</style></body></html>')
+    shared, name, sheet = build_docs.share_css(page)
+    assert re.fullmatch(r'lab-[0-9a-f]{10}\.css', name) and 'a { color: red; }' in sheet and 'b { x: 1; }' in sheet
+    assert shared == (f'<html><head><title>t</title><link rel="stylesheet" href="{name}">\n<style>.mine {{ y: 2; }}</style></head>'
+                      '<body><style type="text/css">.in-body {}</style></body></html>')
+    assert build_docs.share_css(page.replace('red', 'blue'))[1] != name  # named by content
+    assert build_docs.share_css('<html><head></head><body></body></html>')[1] == ''
 
 
 @pytest.mark.parametrize('flags, runs', [((), ['plain']), (('slow',), ['plain', 'slow'])])
