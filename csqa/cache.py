@@ -10,7 +10,7 @@ from pathlib import Path
 from .backends import Backend, GenParams, Generation, Messages, run_sync
 
 # %% auto #0
-__all__ = ['cache_key', 'default_cache_path', 'GenerationCache', 'acached_generate', 'cached_generate']
+__all__ = ['cache_key', 'default_cache_path', 'GenerationCache', 'acached_generate', 'cached_generate', 'all_cached']
 
 # %% ../nbs/11_cache.ipynb #67ee6205
 def cache_key(identity:dict,       # `Backend.identity()`
@@ -116,3 +116,16 @@ async def acached_generate(backend:Backend,           # any backend
 def cached_generate(backend, prompts, params=GenParams(), cache=None, template_hash='', desc=None, **kw):
     "Synchronous `acached_generate` (works inside Jupyter too)."
     return run_sync(acached_generate(backend, prompts, params, cache, template_hash, desc, **kw))
+
+# %% ../nbs/11_cache.ipynb #f56835a0
+def all_cached(backend:Backend,                 # the model that would be asked
+               prompts:list[Messages],          # one chat per item
+               params:GenParams=GenParams(),    # decoding (`params.n` samples per prompt)
+               cache:GenerationCache|None=None, # None: nothing is cached
+               template_hash:str='',            # as given to `cached_generate`
+              )->bool:                          # False when `cached_generate` would ask the backend anything
+    "Whether the cache holds every sample of every prompt."
+    if cache is None: return False
+    ident = backend.identity()
+    keys = {cache_key(ident, params, s, template_hash, p) for p in prompts for s in range(params.n)}
+    return len(cache.get_many(list(keys))) == len(keys)  # a set: prompts sent twice share their answers

@@ -13,9 +13,15 @@ from .rules import grade_answers_rules
 from .judge import grade_answers_judge, grader_name
 
 # %% auto #0
-__all__ = ['grade_answers_cascade']
+__all__ = ['sent_to_judge', 'grade_answers_cascade']
 
 # %% ../nbs/22_cascade.ipynb #aa65c647
+def sent_to_judge(rules:pl.DataFrame, # the rules' grades of an answers table
+                  threshold:float=GradeConfig.threshold,
+                 )->pl.Series:        # True where the cascade asks the judge
+    "The rows whose rules verdict is less sure than `threshold`."
+    return rules['grader_confidence'] < threshold
+
 def grade_answers_cascade(answers:pl.DataFrame,   # an answers table (CONTRACTS schema)
                           backend:Backend,        # the judge for unsure items
                           threshold:float=GradeConfig.threshold, # rules verdicts with confidence below this go to the judge
@@ -28,7 +34,7 @@ def grade_answers_cascade(answers:pl.DataFrame,   # an answers table (CONTRACTS 
     if not 0 <= threshold <= 1: raise UsageError(f'threshold must be in [0, 1], got {threshold}')
     answers = check_answers(answers)
     rules = grade_answers_rules(answers).with_columns(pl.lit('rules').alias('decided_by'))
-    unsure = (rules['grader_confidence'] < threshold).to_list()
+    unsure = sent_to_judge(rules, threshold).to_list()
     out = rules.with_columns(pl.lit('cascade').alias('grader'))
     if any(unsure):
         judged = grade_answers_judge(answers.filter(pl.Series(unsure)), backend, params, cache, stats, desc)

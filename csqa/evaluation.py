@@ -132,12 +132,9 @@ def requests_due(questions:pl.DataFrame, # the selected questions
                  cache=None,             # the generation cache; None when caching is off
                 )->bool:
     "Whether answering would ask the model anything: False only when the cache holds every sample of every question."
-    if cache is None: return True
-    from csqa.cache import cache_key
-    ident = backend.identity()
-    keys = {cache_key(ident, params, s, template.hash, template.messages(q, lang))
-            for q, lang in zip(questions['question'], questions['lang']) for s in range(params.n)}
-    return len(cache.get_many(list(keys))) < len(keys)  # a set: questions asked twice share their answers
+    from csqa.cache import all_cached
+    prompts = [template.messages(q, lang) for q, lang in zip(questions['question'], questions['lang'])]
+    return not all_cached(backend, prompts, params, cache, template.hash)
 
 # %% ../nbs/28_evaluation.ipynb #4ecddb54
 def grade(run,                               # a run folder (or `Run`) holding answers.parquet
@@ -147,8 +144,8 @@ def grade(run,                               # a run folder (or `Run`) holding a
     path = Path(getattr(run, 'path', run))
     if not path.is_dir(): raise UsageError(f'{path}: no such run folder')
     grader = grader_from_config(config)  # a wrong grader spec is refused first,
-    read_answers(path)                   # then a run without (valid) answers, before the judge is asked anything
-    grader.check()
+    answers = read_answers(path)         # then a run without (valid) answers, before the judge is asked anything
+    if grader.requests_due(answers): grader.check()  # a judge whose every call is cached need not be up
     with run_lock(path, config.wait):
         grades = grader.grade(read_answers(path), progress=not config.no_progress)
         write_grades(path, grades)

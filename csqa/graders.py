@@ -14,8 +14,10 @@ from .backends import Backend, GenParams, make_backend
 from .configs import GradeConfig
 from .grades import verdict_counts
 from .rules import grade_answers_rules
-from .judge import grade_answers_judge, grader_name, judge_info
-from .cascade import grade_answers_cascade
+from .runs import check_answers
+from .cache import all_cached
+from .judge import grade_answers_judge, grader_name, judge_info, judge_requests
+from .cascade import grade_answers_cascade, sent_to_judge
 
 # %% auto #0
 __all__ = ['GRADERS', 'Grader', 'RulesGrader', 'JudgeGrader', 'CascadeGrader', 'register_grader', 'grader_from_config',
@@ -34,6 +36,9 @@ class Grader(ABC):
         return {'grader': self.name}
     def check(self):
         "Fail early with `UsageError` when the grader cannot work (e.g. an unreachable judge)."
+    def requests_due(self, answers:pl.DataFrame)->bool:
+        "Whether grading `answers` would ask a model anything; `csqa.evaluation.grade` calls `check` only then."
+        return True
     @abstractmethod
     def grade(self, answers:pl.DataFrame, progress:bool=False)->pl.DataFrame:
         "The grades of every row of `answers`."
@@ -65,6 +70,8 @@ class JudgeGrader(Grader):
     def name(self): return grader_name(self.backend)
     def identity(self): return judge_info(self.backend, self.params)
     def check(self): self.backend.check()
+    def requests_due(self, answers):
+        return not all_cached(self.backend, **judge_requests(check_answers(answers), self.params), cache=self.cache)
     def grade(self, answers, progress=False):
         self.stats = {}
         return grade_answers_judge(answers, self.backend, self.params, self.cache, self.stats, 'judge' if progress else None)
@@ -83,6 +90,9 @@ class CascadeGrader(JudgeGrader):
     @property
     def name(self): return 'cascade'
     def identity(self): return {**super().identity(), 'grader': 'cascade', 'threshold': self.threshold}
+    def requests_due(self, answers):
+        answers = check_answers(answers)
+        return super().requests_due(answers.filter(sent_to_judge(grade_answers_rules(answers), self.threshold)))
     def grade(self, answers, progress=False):
         self.stats = {}
         return grade_answers_cascade(answers, self.backend, self.threshold, self.params, self.cache, self.stats,

@@ -15,7 +15,7 @@ from .grades import make_grades, verdict_counts, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['JUDGE_TEMPLATES', 'VERDICT_LETTERS', 'judge_template', 'template_hash', 'judge_template_hashes', 'judge_messages',
-           'parse_judge', 'grader_name', 'grade_answers_judge', 'judge_info']
+           'parse_judge', 'grader_name', 'judge_requests', 'grade_answers_judge', 'judge_info']
 
 # %% ../nbs/21_judge.ipynb #d8cfe70c
 JUDGE_TEMPLATES = {'en': 'judge_en.txt', 'zh': 'judge_zh.txt'}
@@ -81,6 +81,15 @@ def grader_name(backend:Backend)->str:
     "The grader label of a judge: `judge:<model>`."
     return f"judge:{backend.identity().get('model')}"
 
+def judge_requests(answers:pl.DataFrame,   # a checked answers table
+                   params:GenParams=GenParams(temperature=0), # judge decoding
+                  )->dict:                 # `prompts`, `params`, `template_hash`: as `cached_generate` takes them
+    "The judge calls grading `answers` makes: one chat per row with text to grade, one sample each."
+    rows = answers.select('question', 'answer', 'answer_text', 'lang').rows()
+    return dict(prompts=[judge_messages(*rows[i]) for i, s in enumerate(answer_statuses(answers)) if s == 'ok'],
+                params=params.__class__(**{**params.as_dict(), 'n': 1}),
+                template_hash=template_hash(''.join(sorted(judge_template_hashes().values()))))
+
 def grade_answers_judge(answers:pl.DataFrame,                # an answers table (CONTRACTS schema)
                         backend:Backend,                     # the judge model
                         params:GenParams=GenParams(temperature=0), # judge decoding
@@ -90,15 +99,11 @@ def grade_answers_judge(answers:pl.DataFrame,                # an answers table 
                        )->pl.DataFrame:                      # the grades table, `grader="judge:<model>"`
     "Grade every row of an answers table with an LLM judge."
     answers = check_answers(answers)
-    rows = answers.select('question', 'answer', 'answer_text', 'lang').rows()
     statuses = answer_statuses(answers)
     todo = [i for i, s in enumerate(statuses) if s == 'ok']
-    prompts = [judge_messages(q, g, t, l) for q, g, t, l in (rows[i] for i in todo)]
-    combined = template_hash(''.join(sorted(judge_template_hashes().values())))
-    gens = cached_generate(backend, prompts, params.__class__(**{**params.as_dict(), 'n': 1}), cache=cache,
-                           template_hash=combined, desc=desc, stats=stats) if prompts else []
+    gens = cached_generate(backend, **judge_requests(answers, params), cache=cache, desc=desc, stats=stats) if todo else []
     verdicts = [UNGRADED_VERDICTS.get(s) for s in statuses]
-    raws, confidences = [None]*len(rows), [1.0]*len(rows)
+    raws, confidences = [None]*len(answers), [1.0]*len(answers)
     for i, (g,) in zip(todo, gens):
         raws[i], confidences[i] = (g.text if g.error is None else f'judge error: {g.error}'), None
         verdicts[i], statuses[i] = parse_judge(g.text) if g.error is None else (Verdict.PARSE_ERROR, 'judge_error')

@@ -15,8 +15,8 @@ from .compare import Comparison, compare
 from .configs import ScoreConfig
 
 # %% auto #0
-__all__ = ['LEADERBOARD_METRICS', 'format_interval', 'leaderboard', 'to_markdown', 'to_latex', 'to_html_table', 'slice_bars',
-           'slice_heatmap', 'reliability_diagram', 'forest_plot', 'html_report']
+__all__ = ['LEADERBOARD_METRICS', 'format_interval', 'leaderboard', 'to_markdown', 'to_latex', 'to_html_table', 'by_grader',
+           'slice_bars', 'slice_heatmap', 'reliability_diagram', 'forest_plot', 'report_comparisons', 'html_report']
 
 # %% ../nbs/25_report.ipynb #9b9e906f
 def format_interval(est:float, lo:float, hi:float, # a rate and its interval, as fractions
@@ -67,14 +67,25 @@ def to_html_table(table:pl.DataFrame)->str:
                    for row in table.iter_rows())
     return f'<table class="csqa"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
+# %% ../nbs/25_report.ipynb #c67ecd8f
+def by_grader(tables:dict[str, pl.DataFrame], # run name → grades or `score` output
+             )->dict[str, pl.DataFrame]:      # `run` (one grader) or `run · grader` → that grader's rows
+    "One table per run and grader, labelled the way the report labels them."
+    out = {}
+    for name, t in tables.items():
+        graders = sorted(t['grader'].unique().to_list()) if 'grader' in t.columns else []
+        if len(graders) < 2: out[name] = t
+        else: out |= {f'{name} · {g}': t.filter(pl.col('grader') == g) for g in graders}
+    return out
+
 # %% ../nbs/25_report.ipynb #4104b776
 def slice_bars(scores:dict[str, pl.DataFrame], # run name → `score` output
                slice:str='lang',               # the slice to draw
                metric:str='f',                 # one of `METRICS`
               )->go.Figure:
-    "Grouped bars of one metric per group of a slice, one colour per run, with interval error bars."
+    "Grouped bars of one metric per group of a slice, one colour per run and grader, with interval error bars."
     fig = go.Figure()
-    for name, s in scores.items():
+    for name, s in by_grader(scores).items():
         rows = s.filter(pl.col('slice') == slice)
         if not len(rows): continue
         label = rows.select(pl.concat_str([pl.col(k).cast(pl.String).fill_null('—') for k in slice.split('×')],
@@ -86,13 +97,15 @@ def slice_bars(scores:dict[str, pl.DataFrame], # run name → `score` output
                       template='plotly_white', height=420)
     return fig
 
-def slice_heatmap(scores:pl.DataFrame, # `score` output with a `domain×prog_lang` slice
+def slice_heatmap(scores:pl.DataFrame, # `score` output with a `domain×prog_lang` slice, of one grader
                   metric:str='f',      # the metric to colour by
                   title:str='',        # the figure title's prefix (e.g. the run name)
                  )->go.Figure:
     "A programming language × domain heatmap of one metric, with counts in the hover."
     cells = scores.filter(pl.col('slice') == 'domain×prog_lang')
     if not len(cells): raise UsageError('score the run with by=["domain", "prog_lang"] for a heatmap')
+    if cells['grader'].n_unique() > 1:
+        raise UsageError(f'scores of graders {sorted(cells["grader"].unique().to_list())}: one heatmap each (`by_grader`)')
     wide = cells.pivot(on='prog_lang', index='domain', values=metric, sort_columns=True).sort('domain')
     n = cells.pivot(on='prog_lang', index='domain', values='n', sort_columns=True).sort('domain')
     cols = [c for c in wide.columns if c != 'domain']
@@ -148,6 +161,20 @@ def forest_plot(cmp:Comparison, # a paired comparison
                       height=max(300, 22 * len(label) + 140), yaxis=dict(autorange='reversed'))
     return fig
 
+# %% ../nbs/25_report.ipynb #acae160c
+def _graders(grades:pl.DataFrame)->list[str]:
+    return sorted(grades['grader'].fill_null('given').unique().to_list()) if 'grader' in grades.columns else ['given']
+
+def report_comparisons(runs:dict[str, pl.DataFrame], # two runs: name → grades
+                       grader:str|None=None,         # compare on this grader only
+                       **kwargs,                     # `compare` options: by, n_boot, seed, …
+                      )->list[Comparison]:           # one per grader compared; names say the grader when runs hold several
+    "The paired comparisons a report shows of two runs."
+    (na, ga), (nb, gb) = runs.items()
+    a, b = _graders(ga), _graders(gb)
+    if grader is not None or (len(a) == 1 and len(b) == 1): return [compare(ga, gb, grader=grader, names=(na, nb), **kwargs)]
+    return [compare(ga, gb, grader=g, names=(f'{na} · {g}', f'{nb} · {g}'), **kwargs) for g in sorted(set(a) & set(b))]
+
 # %% ../nbs/25_report.ipynb #d9300807
 _STYLE = '''body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table.csqa{border-collapse:collapse;font-size:14px;margin:1em 0}table.csqa td,table.csqa th{border-bottom:1px solid #ddd;
@@ -156,7 +183,7 @@ padding:4px 8px;text-align:left}table.csqa th{background:#f5f5f5}.note{color:#66
 def html_report(runs:dict[str, pl.DataFrame], # run name → grades (with `confidence` where elicited)
                 out:str|Path,                 # the HTML file to write
                 n_boot:int=ScoreConfig.n_boot, seed:int=0,  # bootstrap settings
-                grader:str|None=None,         # the grader to report (needed when a run holds several)
+                grader:str|None=None,         # report only this grader (default: each grader separately)
                 title:str='csqa report',
                )->Path:                       # the written file
     "Write a self-contained HTML report for one or more runs."
@@ -164,22 +191,25 @@ def html_report(runs:dict[str, pl.DataFrame], # run name → grades (with `confi
     if len(by) == 2: by.append(['domain', 'prog_lang'])
     scores = {name: score(g, by=by, n_boot=n_boot, seed=seed, grader=grader) for name, g in runs.items()}
     figures = [slice_bars(scores, s) for s in ('lang', 'domain', 'prog_lang') if any((v['slice'] == s).any() for v in scores.values())]
-    if len(by) == 3: figures += [slice_heatmap(s, title=name) for name, s in scores.items()]
+    if len(by) == 3: figures += [slice_heatmap(s, title=name) for name, s in by_grader(scores).items()]
     confident = {n: g for n, g in runs.items() if 'confidence' in g.columns and g['confidence'].is_not_null().any()}
     if confident: figures.append(reliability_diagram(confident, grader=grader))
     sections = [f'<h1>{html.escape(title)}</h1>', '<h2>Leaderboard</h2>', to_html_table(leaderboard(scores)),
                 '<p class="note">Percent with 95% intervals: Wilson for the simple rates, percentile bootstrap over '
                 f'questions ({n_boot} replicates, seed {seed}) for CGA and F. Parse errors stay in N; failed requests '
                 '(answer_error, judge_error) are left out of N and counted as excluded.</p>']
+    sections += [f'<p class="note">{html.escape(n)} was graded by {html.escape(", ".join(gs))}: each grader is '
+                 'reported separately; pass grader= (csqa report --grader) to keep one.</p>'
+                 for n, g in runs.items() if grader is None and len(gs := _graders(g)) > 1]
     if 'lang' in next(iter(scores.values()))['slice'].to_list():
         sections += ['<h2>By language</h2>', to_html_table(leaderboard(scores, 'lang'))]
-    if len(runs) == 2:
-        (na, ga), (nb, gb) = runs.items()
-        cmp = compare(ga, gb, by=by[:2] if by else None, n_boot=n_boot, seed=seed, grader=grader, names=(na, nb))
+    cmps = report_comparisons(runs, grader, by=by[:2] if by else None, n_boot=n_boot, seed=seed) if len(runs) == 2 else []
+    if len(runs) == 2 and not cmps: sections.append('<p class="note">No paired comparison: the runs share no grader.</p>')
+    for cmp in cmps:
         figures.append(forest_plot(cmp))
-        summary = cmp.summary()
-        sections.append(f'<p class="note">Paired comparison on {summary["paired"]} rows; graded in {na} only: '
-                        f'{summary["only_a"]}, in {nb} only: {summary["only_b"]}.</p>')
+        (na, nb), summary = cmp.names, cmp.summary()
+        sections.append(f'<p class="note">Paired comparison on {summary["paired"]} rows; graded in {html.escape(na)} only: '
+                        f'{summary["only_a"]}, in {html.escape(nb)} only: {summary["only_b"]}.</p>')
     sections += [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
     page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<style>{_STYLE}</style></head><body>' + '\n'.join(sections) + '</body></html>')

@@ -1,5 +1,5 @@
 "Paired comparison on synthetic runs with a known difference, and the self-contained HTML report."
-import re
+import json, re, shutil
 import numpy as np, polars as pl, pytest
 from scipy import stats
 from csqa.compare import compare, holm, benjamini_hochberg, mcnemar
@@ -82,3 +82,44 @@ def test_leaderboard_formats():
     md, tex = to_markdown(board), to_latex(board)
     assert md.splitlines()[0].startswith('| run | grader | n |') and md.count('\n') == 4
     assert '\\begin{tabular}' in tex and 'not\\_attempted' in tex
+
+def answered_run(path, n=24):
+    "A run folder of answers over two domains and two programming languages, some right, some wrong."
+    rows = [dict(id=f'q{i}', sample_idx=0, question=f'Default port of service {i}?', answer=str(5000 + i), lang='en' if i % 2 else 'zh',
+                 domain='Databases' if i % 3 else 'Web Technologies', prog_lang='sql' if i % 4 else 'python',
+                 response=str(5000 + i) if i % 5 else 'no idea, sorry, maybe 1', confidence=None) for i in range(n)]
+    path.mkdir(); pl.DataFrame(rows, schema_overrides={'confidence': pl.Float64}).write_parquet(path / 'answers.parquet')
+    return path
+
+@pytest.fixture
+def judge_stub():
+    "A loopback judge that grades every answer A (CORRECT)."
+    from aiohttp import web
+    from conftest import serve_chat
+    async def chat(request):
+        return web.json_response({'choices': [{'index': 0, 'message': {'role': 'assistant', 'content': 'A'},
+                                               'finish_reason': 'stop'}], 'usage': {'prompt_tokens': 3, 'completion_tokens': 1}})
+    yield from serve_chat(chat, {})
+
+def test_report_of_a_run_graded_twice(tmp_path, judge_stub, capsys):
+    "Issue #16: `csqa report` on a run graded by the rules and a judge reports each grader, as `csqa score` does."
+    from csqa.cli import main
+    run = answered_run(tmp_path / 'run')
+    cache = ['--cache', str(tmp_path / 'cache.sqlite')]
+    assert main(['grade', str(run), '--grader', 'rules', '--no-progress', *cache]) == 0
+    assert main(['grade', str(run), '--grader', 'judge:stub', '--judge-base-url', judge_stub['url'], '--no-progress', *cache]) == 0
+    assert sorted(Run.open(run).grades['grader'].unique()) == ['judge:stub', 'rules']
+    capsys.readouterr()
+    assert main(['report', str(run), '--out', str(tmp_path / 'report.html'), '--n-boot', '50', '--json']) == 0
+    board = json.loads(capsys.readouterr().out)['leaderboard']
+    assert sorted(r['grader'] for r in board) == ['judge:stub', 'rules']
+    page = (tmp_path / 'report.html').read_text(encoding='utf-8')
+    assert 'run was graded by judge:stub, rules: each grader is reported separately' in page
+    assert page.count(r'by domain \u00d7 programming language') == 2  # a heatmap per grader (titles as JSON escapes)
+    assert r'run \u00b7 rules f by domain' in page and r'run \u00b7 judge:stub f by domain' in page
+    # two runs, each graded twice: a paired comparison (forest plot) per grader; --grader keeps one
+    run_b = tmp_path / 'b'; shutil.copytree(run, run_b)
+    page = Run.open(run).report(tmp_path / 'two.html', run_b, n_boot=50).read_text(encoding='utf-8')
+    assert page.count('Paired comparison on 24 rows') == 2 and 'run · rules' in page and 'b · judge:stub' in page
+    page = Run.open(run).report(tmp_path / 'rules.html', run_b, n_boot=50, grader='rules').read_text(encoding='utf-8')
+    assert page.count('Paired comparison on 24 rows') == 1 and 'each grader is reported separately' not in page
