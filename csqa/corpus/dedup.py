@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from ..schema import UsageError
-from .text import Shingles, normalized, shingle_hashes, _mix, _MULT
+from .text import Shingles, code_normalized, shingle_hashes, _mix, _MULT
 
 # %% auto #0
 __all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'minhash_signatures', 'similarity', 'band_keys', 'bucket_pairs',
@@ -138,8 +138,8 @@ def _split(df:pl.DataFrame, keep:np.ndarray, reason:str, sim:np.ndarray)->DedupR
 def exact_dedup(df:pl.DataFrame, # rows with `id` and `cfg.columns` (optionally `tier`)
                 cfg:DedupConfig=DedupConfig(),
                )->DedupResult:
-    "Remove rows whose normalised text equals a more reliable row's."
-    key = normalized(dedup_text(df, cfg))
+    "Remove rows whose code-aware normalised text (`code_normalized`) equals a more reliable row's."
+    key = code_normalized(dedup_text(df, cfg))
     labels = key.rank('dense').fill_null(0).to_numpy()
     return _split(df, survivors(df, labels), 'exact', np.ones(len(df)))
 
