@@ -16,11 +16,12 @@ FILLER = ('This page explains a small part of the language with an example and a
 @pytest.fixture
 def fake_llm():
     "A loopback chat-completions server that answers synthesis prompts from the FACT lines of the document, and says yes to verification unless the answer says 'unsupported'."
-    state = {'posts': 0, 'delay': 0.0}
+    state = {'posts': 0, 'delay': 0.0, 'calls': []}
     async def chat(request):
         state['posts'] += 1
         body = await request.json()
         text = body['messages'][-1]['content']
+        state['calls'].append((body.get('model'), 'Proposed answer' in text or '候选答案' in text))
         if state['delay']: await asyncio.sleep(state['delay'])
         if m := re.search(r'(?:Proposed answer|候选答案)[:：](.*)', text):
             reply = json.dumps({'supported': 'unsupported' not in m.group(1), 'undisputed': True})
@@ -109,6 +110,16 @@ def test_build_with_a_scripted_generator_makes_the_datasets(tmp_path, fake_llm, 
                                                                       'HF_HOME': str(tmp_path/'hf'), 'OMP_NUM_THREADS': '1'})
     assert r3.returncode == 0, r3.stderr[-2000:]
     assert '2 steps' in r3.stdout + r3.stderr
+
+def test_a_second_model_verifies_grounded_pairs(tmp_path, fake_llm, codesimpleqa_path):
+    "The `verifier` key sends every verification call to another model; the pairs carry how far their document supports them."
+    cfg = write_config(tmp_path, codesimpleqa_path, fake_llm['url'], verifier={'kind': 'openai', 'model': 'judge', 'base_url': fake_llm['url']})
+    r = run_csqa('corpus', 'build', '--config', cfg, '--json')
+    assert r.returncode == 0, r.stderr
+    asked = {(m, v) for m, v in fake_llm['calls']}
+    assert asked == {('fake', False), ('judge', True)}, asked
+    synth = pl.concat([pl.read_parquet(p) for p in sorted((tmp_path/'out'/'stages'/'synth').glob('part-*.parquet'))])
+    assert synth['support'].min() >= 0.5 and (synth['support'] == 1.0).all()   # every FACT answer is in its page
 
 def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'c.yaml').write_text('sources: [x]\nout: o\nbackend: {kind: openai, model: m}\nshard_dcos: 3\n')

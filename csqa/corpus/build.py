@@ -29,6 +29,7 @@ class CorpusConfig:
     sources: list                    # inputs: [{path, tier, url_prefix}] (`csqa.corpus.ingest.Source`)
     out: str                         # the output folder
     backend: dict                    # the generator: {kind, model, base_url, api_key_env, …options} (`make_backend`)
+    verifier: dict = field(default_factory=dict)  # the verifier, as `backend`; empty: the generator verifies its own pairs
     against: list = field(default_factory=list)  # benchmark files to decontaminate against (none: the step is skipped)
     cache: str|None = None           # the SQLite generation cache; default: OUT/cache.sqlite
     shard_docs: int = 64             # documents per shard of the per-document stages
@@ -42,6 +43,8 @@ class CorpusConfig:
         if not self.sources: raise UsageError('sources: name at least one input')
         if not isinstance(self.backend, dict) or 'kind' not in self.backend or 'model' not in self.backend:
             raise UsageError('backend: give at least kind and model')
+        if self.verifier and (not isinstance(self.verifier, dict) or 'kind' not in self.verifier or 'model' not in self.verifier):
+            raise UsageError('verifier: give at least kind and model (or leave it out: the generator verifies)')
         for name, cls in (('clean', CleanConfig), ('synth', SynthConfig), ('dedup', DedupConfig), ('decontam', DecontamConfig)):
             known = {f.name for f in dataclasses.fields(cls)}
             if (bad := set(getattr(self, name)) - known): raise UsageError(f'{name}: unknown key(s) {", ".join(sorted(bad))}')
@@ -154,22 +157,25 @@ def stage_clean(cfg:CorpusConfig, engine:str='local')->Path:
     return d
 
 # %% ../../nbs/45_corpus_build.ipynb #978b9ab6
-def stage_synth(cfg:CorpusConfig, backend=None, cache=None)->list[str]:
+def stage_synth(cfg:CorpusConfig, backend=None, cache=None, verifier=None)->list[str]:
     "Generate and verify pairs for every pending clean shard; returns the shards left unfinished because model calls failed."
     from csqa.backends import make_backend
     from csqa.cache import GenerationCache
     src, d = Path(cfg.out)/'stages'/'clean', Path(cfg.out)/'stages'/'synth'
     names = pending(src, d)
     if not names: return []
-    if backend is None:
-        opts = dict(cfg.backend)
-        backend = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
-        backend.check()  # an unreachable server is a usage error before any shard starts
+    def made(spec:dict):
+        opts = dict(spec)
+        b = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
+        b.check()  # an unreachable server is a usage error before any shard starts
+        return b
+    if backend is None: backend = made(cfg.backend)
+    if verifier is None and cfg.verifier: verifier = made(cfg.verifier)
     cache = cache or GenerationCache(cfg.cache or Path(cfg.out)/'cache.sqlite')
     from tqdm.auto import tqdm
     unfinished = []
     for n in tqdm(names, desc='synthesize', unit='shard', disable=len(names) < 2):
-        pairs, stats = synthesize(pl.read_parquet(src/n), backend, cache, cfg.stage('synth'))
+        pairs, stats = synthesize(pl.read_parquet(src/n), backend, cache, cfg.stage('synth'), verifier)
         # a failed call is not an answer: the shard stays pending, and a rerun asks again (answers so far are cached)
         if stats['failed_calls'] or stats['verify_failed_calls']: unfinished.append(n); continue
         write_json_atomic(stats, d/n.replace('.parquet', '.stats.json'))
@@ -262,6 +268,7 @@ def write_outputs(cfg:CorpusConfig, stats:dict)->Path:
 def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
           engine:str='local', # 'local', or 'ray' (Ray Data, started here when not running)
           backend=None,       # a ready backend; None: made from `cfg.backend`
+          verifier=None,      # a ready verifying backend; None: made from `cfg.verifier`, or `backend` when that is empty
           ray_dir=None,       # Ray's temporary folder; default a new /tmp/csqa-ray-*, removed after (Ray's socket paths must stay short)
          )->dict:             # the counts of every stage
     "Run every stage not yet done, then write the datasets and the card."
@@ -278,7 +285,7 @@ def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
             started = True
     try:
         stage_ingest(cfg); stage_clean(cfg, engine)
-        if (unfinished := stage_synth(cfg, backend)):
+        if (unfinished := stage_synth(cfg, backend, verifier=verifier)):
             raise UsageError(f'{len(unfinished)} shard(s) not synthesized because model calls failed (first: {unfinished[0]}); '
                              f'check the backend and rerun: finished shards and cached answers are kept')
         stage_dedup(cfg, engine); stage_decontam(cfg)
