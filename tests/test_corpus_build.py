@@ -121,6 +121,23 @@ def test_a_second_model_verifies_grounded_pairs(tmp_path, fake_llm, codesimpleqa
     synth = pl.concat([pl.read_parquet(p) for p in sorted((tmp_path/'out'/'stages'/'synth').glob('part-*.parquet'))])
     assert synth['support'].min() >= 0.5 and (synth['support'] == 1.0).all()   # every FACT answer is in its page
 
+def test_a_changed_setting_recomputes_its_stage_and_the_later_ones(tmp_path, fake_llm, codesimpleqa_path):
+    cfg = write_config(tmp_path, codesimpleqa_path, fake_llm['url'])
+    assert run_csqa('corpus', 'build', '--config', cfg).returncode == 0
+    stages = tmp_path/'out'/'stages'
+    made = lambda: {p.relative_to(stages).as_posix(): p.stat().st_mtime_ns for p in stages.rglob('*.parquet')}
+    before, posts = made(), fake_llm['posts']
+    write_config(tmp_path, codesimpleqa_path, fake_llm['url'], dedup={'threshold': 0.8})
+    r = run_csqa('corpus', 'build', '--config', cfg, '--json')
+    assert r.returncode == 0, r.stderr
+    assert 'recomputing dedup, decontam; reusing docs, clean, synth' in r.stderr, r.stderr
+    after = made()
+    redone = sorted({k.split('/')[0] for k in before if after.get(k) != before[k]})
+    assert redone == ['decontam', 'dedup'] and fake_llm['posts'] == posts
+    assert json.loads((stages/'dedup'/'_KEY.json').read_text())['key'] != ''
+    r = run_csqa('corpus', 'build', '--config', cfg)   # nothing changed since: nothing recomputed, nothing said
+    assert r.returncode == 0 and 'recomputing' not in r.stderr and made() == after
+
 def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'c.yaml').write_text('sources: [x]\nout: o\nbackend: {kind: openai, model: m}\nshard_dcos: 3\n')
     r = run_csqa('corpus', 'build', '--config', tmp_path/'c.yaml')
