@@ -7,7 +7,7 @@ decontamination of many rows streamed from Parquet, each measured in the same ru
    all; datasketch (the baseline: one `MinHash` a document, `update_batch` over its encoded 5-grams) sketches the first
    `--baseline-docs`; both report docs/s and the ratio. Targets: >= 25k docs/s on 2 cores and >= 5x datasketch.
 2. Streaming: `--rows` QA rows (about half Chinese, 1% planted exact duplicates, 0.1% planted benchmark copies) written
-   as Parquet, then read back in batches of `--batch` rows: exact dedup (normalised text; the first occurrence
+   as Parquet, then read back in batches of `--batch` rows: exact dedup (code-aware normalised text; the first occurrence
    survives, across batches) and decontamination against the benchmark, in a child process whose peak RSS (VmHWM) is
    reported. Target: peak RSS under 6 GB.
 3. `--cluster N`: near-duplicate removal of N rows (chains of near-duplicates, a third Chinese), the local engine
@@ -92,7 +92,7 @@ def make_rows(path:Path, rows:int, bench_path:str|None, seed:int=0):
 def bench_stream(path:str, bench_path:str|None, batch:int)->dict:
     "Exact dedup (first occurrence survives, across batches) + decontamination, streamed in batches."
     import numpy as np, polars as pl, pyarrow.parquet as pq
-    from csqa.corpus.text import normalized
+    from csqa.corpus.text import code_normalized
     from csqa.corpus.decontam import BenchmarkIndex, decontaminate
     from csqa.data import load_questions
     index = BenchmarkIndex.build(load_questions(bench_path, progress=False)) if bench_path else None
@@ -102,7 +102,7 @@ def bench_stream(path:str, bench_path:str|None, batch:int)->dict:
     for rb in pq.ParquetFile(path).iter_batches(batch_size=batch):
         df = pl.from_arrow(rb)
         rows += len(df)
-        key = normalized(df['question'] + ' ' + df['answer']).hash(seed=0).to_numpy()
+        key = code_normalized(df['question'] + ' ' + df['answer']).hash(seed=0).to_numpy()
         first = pl.Series(key).is_first_distinct().to_numpy() & ~np.isin(key, seen)
         seen = np.union1d(seen, key[first])
         dups += int((~first).sum())

@@ -16,11 +16,12 @@ FILLER = ('This page explains a small part of the language with an example and a
 @pytest.fixture
 def fake_llm():
     "A loopback chat-completions server that answers synthesis prompts from the FACT lines of the document, and says yes to verification unless the answer says 'unsupported'."
-    state = {'posts': 0, 'delay': 0.0}
+    state = {'posts': 0, 'delay': 0.0, 'calls': []}
     async def chat(request):
         state['posts'] += 1
         body = await request.json()
         text = body['messages'][-1]['content']
+        state['calls'].append((body.get('model'), 'Proposed answer' in text or '候选答案' in text))
         if state['delay']: await asyncio.sleep(state['delay'])
         if m := re.search(r'(?:Proposed answer|候选答案)[:：](.*)', text):
             reply = json.dumps({'supported': 'unsupported' not in m.group(1), 'undisputed': True})
@@ -80,7 +81,7 @@ def test_build_with_a_scripted_generator_makes_the_datasets(tmp_path, fake_llm, 
     out = tmp_path/'out'
     assert stats['ingest']['docs'] == 8 and stats['clean']['rejected_too_short'] == 1
     assert stats['synth']['bad_replies'] == 1 and stats['synth']['rejected_by_verifier'] == 1   # counted, not fatal
-    assert stats['dedup']['removed_exact'] + stats['dedup'].get('removed_near', 0) == 1
+    assert stats['dedup'].get('removed_exact', 0) + stats['dedup'].get('removed_near', 0) == 1   # `len()` / `len`: near, answers agree
     assert stats['decontam']['removed'] == 1
     dedup_removed = pl.read_parquet(out/'stages'/'dedup'/'removed.parquet')
     assert dedup_removed['url'].to_list() == [str(tmp_path/'docs'/'blog'/'len-again.md')]  # the official page survives
@@ -109,6 +110,33 @@ def test_build_with_a_scripted_generator_makes_the_datasets(tmp_path, fake_llm, 
                                                                       'HF_HOME': str(tmp_path/'hf'), 'OMP_NUM_THREADS': '1'})
     assert r3.returncode == 0, r3.stderr[-2000:]
     assert '2 steps' in r3.stdout + r3.stderr
+
+def test_a_second_model_verifies_grounded_pairs(tmp_path, fake_llm, codesimpleqa_path):
+    "The `verifier` key sends every verification call to another model; the pairs carry how far their document supports them."
+    cfg = write_config(tmp_path, codesimpleqa_path, fake_llm['url'], verifier={'kind': 'openai', 'model': 'judge', 'base_url': fake_llm['url']})
+    r = run_csqa('corpus', 'build', '--config', cfg, '--json')
+    assert r.returncode == 0, r.stderr
+    asked = {(m, v) for m, v in fake_llm['calls']}
+    assert asked == {('fake', False), ('judge', True)}, asked
+    synth = pl.concat([pl.read_parquet(p) for p in sorted((tmp_path/'out'/'stages'/'synth').glob('part-*.parquet'))])
+    assert synth['support'].min() >= 0.5 and (synth['support'] == 1.0).all()   # every FACT answer is in its page
+
+def test_a_changed_setting_recomputes_its_stage_and_the_later_ones(tmp_path, fake_llm, codesimpleqa_path):
+    cfg = write_config(tmp_path, codesimpleqa_path, fake_llm['url'])
+    assert run_csqa('corpus', 'build', '--config', cfg).returncode == 0
+    stages = tmp_path/'out'/'stages'
+    made = lambda: {p.relative_to(stages).as_posix(): p.stat().st_mtime_ns for p in stages.rglob('*.parquet')}
+    before, posts = made(), fake_llm['posts']
+    write_config(tmp_path, codesimpleqa_path, fake_llm['url'], dedup={'threshold': 0.8})
+    r = run_csqa('corpus', 'build', '--config', cfg, '--json')
+    assert r.returncode == 0, r.stderr
+    assert 'recomputing dedup, decontam; reusing docs, clean, synth' in r.stderr, r.stderr
+    after = made()
+    redone = sorted({k.split('/')[0] for k in before if after.get(k) != before[k]})
+    assert redone == ['decontam', 'dedup'] and fake_llm['posts'] == posts
+    assert json.loads((stages/'dedup'/'_KEY.json').read_text())['key'] != ''
+    r = run_csqa('corpus', 'build', '--config', cfg)   # nothing changed since: nothing recomputed, nothing said
+    assert r.returncode == 0 and 'recomputing' not in r.stderr and made() == after
 
 def test_bad_config_is_a_usage_error(tmp_path):
     (tmp_path/'c.yaml').write_text('sources: [x]\nout: o\nbackend: {kind: openai, model: m}\nshard_dcos: 3\n')

@@ -161,3 +161,45 @@ def test_dedup_precision_and_recall_on_planted_duplicates(bench):
     best = df.group_by('cluster').agg(pl.col('tier').min())
     kept = res.kept.join(best, on='cluster', suffix='_best')
     assert (kept.filter(pl.col('cluster').is_duplicated().not_())['tier'] == kept.filter(pl.col('cluster').is_duplicated().not_())['tier_best']).mean() > 0.95
+
+# Code-aware keys: texts built from parts, differing only in the symbols code is made of, or only in case, width
+# (full-width forms) and spacing.
+from hypothesis import given, settings, strategies as st, HealthCheck
+from csqa.corpus.text import code_normalized
+
+KEPT = '+#=!<>&|*/.:_-()[]{}%@^~$\\'
+words = st.lists(st.text('abcxyzCPQ019', min_size=1, max_size=6), min_size=1, max_size=6).map(' '.join)
+symbols = st.text(KEPT, min_size=1, max_size=3)
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pre=words, post=words, a=symbols, b=st.one_of(st.just(''), symbols), glue=st.sampled_from(['', ' ']))
+def test_texts_differing_in_a_code_symbol_never_collapse(pre, post, a, b, glue):
+    if a == b: return
+    x, y = f'{pre}{glue}{a}{glue}{post}', f'{pre}{glue}{b}{glue}{post}'
+    kx, ky = code_normalized(pl.Series([x, y])).to_list()
+    assert kx != ky, (x, y, kx)
+
+def _full_width(c:str)->str: return chr(ord(c) + 0xFEE0) if '!' <= c <= '~' else c
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.lists(st.one_of(words, symbols), min_size=1, max_size=5).map(' '.join), data=st.data())
+def test_texts_differing_in_case_width_or_spacing_collapse(text, data):
+    flips = data.draw(st.lists(st.sampled_from(['upper', 'lower', 'wide', 'same']), min_size=len(text), max_size=len(text)))
+    spaces = st.sampled_from([' ', '  ', '\t', '\n ', '\u3000'])
+    out = []
+    for c, f in zip(text, flips):
+        if c == ' ': out.append(data.draw(spaces))
+        else: out.append(c.upper() if f == 'upper' else c.lower() if f == 'lower' else _full_width(c) if f == 'wide' else c)
+    variant = data.draw(spaces) + ''.join(out) + data.draw(spaces)
+    kx, ky = code_normalized(pl.Series([text, variant])).to_list()
+    assert kx == ky, (text, variant)
+
+def test_dedup_never_merges_items_with_different_answers_on_the_benchmark(bench):
+    "The benchmark repeats some questions with another answer (a min-heap's extract-min: O(log n) and O(1)): both stay."
+    res = dedup(bench)
+    answer = dict(zip(bench['id'], code_normalized(bench['answer'])))
+    merged = [(r, m, answer[r], answer[m]) for r, m in zip(res.removed['id'], res.removed['match_id']) if answer[r] != answer[m]]
+    assert merged == []
+    assert 9 <= len(res.removed) <= 20, res.counts()   # the 9 exact repeats, and a few rewordings with the same answer
+    heap = res.kept.filter(pl.col('question').str.contains('extracting the minimum element from a min-heap'))
+    assert sorted(heap['answer']) == ['O(1)', 'O(log n)']

@@ -5,7 +5,7 @@
 # %% ../../nbs/45_corpus_build.ipynb #55d1322f
 from __future__ import annotations
 from ..extras import needs
-import dataclasses, json, os
+import dataclasses, hashlib, json, os, shutil, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import polars as pl
@@ -18,9 +18,10 @@ from .scale import near_dedup_on_ray
 from .decontam import BenchmarkIndex, DecontamConfig, decontaminate
 
 # %% auto #0
-__all__ = ['ENGINES', 'CorpusConfig', 'load_corpus_config', 'write_atomic', 'write_json_atomic', 'shard_name', 'pending',
-           'stage_ingest', 'stage_clean', 'stage_synth', 'stage_dedup', 'stage_decontam', 'sft_rows', 'grpo_rows',
-           'dataset_card', 'write_outputs', 'build']
+__all__ = ['STAGES', 'ENGINES', 'CorpusConfig', 'load_corpus_config', 'write_atomic', 'write_json_atomic', 'shard_name',
+           'pending', 'stage_keys', 'stale_stages', 'mark_stage', 'stage_ingest', 'stage_clean', 'stage_synth',
+           'stage_dedup', 'stage_decontam', 'sft_rows', 'grpo_rows', 'dataset_card', 'write_outputs', 'refresh_stages',
+           'build']
 
 # %% ../../nbs/45_corpus_build.ipynb #0b990fd4
 @dataclass
@@ -29,6 +30,7 @@ class CorpusConfig:
     sources: list                    # inputs: [{path, tier, url_prefix}] (`csqa.corpus.ingest.Source`)
     out: str                         # the output folder
     backend: dict                    # the generator: {kind, model, base_url, api_key_env, …options} (`make_backend`)
+    verifier: dict = field(default_factory=dict)  # the verifier, as `backend`; empty: the generator verifies its own pairs
     against: list = field(default_factory=list)  # benchmark files to decontaminate against (none: the step is skipped)
     cache: str|None = None           # the SQLite generation cache; default: OUT/cache.sqlite
     shard_docs: int = 64             # documents per shard of the per-document stages
@@ -42,6 +44,8 @@ class CorpusConfig:
         if not self.sources: raise UsageError('sources: name at least one input')
         if not isinstance(self.backend, dict) or 'kind' not in self.backend or 'model' not in self.backend:
             raise UsageError('backend: give at least kind and model')
+        if self.verifier and (not isinstance(self.verifier, dict) or 'kind' not in self.verifier or 'model' not in self.verifier):
+            raise UsageError('verifier: give at least kind and model (or leave it out: the generator verifies)')
         for name, cls in (('clean', CleanConfig), ('synth', SynthConfig), ('dedup', DedupConfig), ('decontam', DecontamConfig)):
             known = {f.name for f in dataclasses.fields(cls)}
             if (bad := set(getattr(self, name)) - known): raise UsageError(f'{name}: unknown key(s) {", ".join(sorted(bad))}')
@@ -96,6 +100,42 @@ def shard_name(i:int)->str: return f'part-{i:05d}.parquet'
 def pending(in_dir:Path, out_dir:Path)->list[str]:
     "The shards of `in_dir` that `out_dir` does not hold yet."
     return [p.name for p in sorted(in_dir.glob('part-*.parquet')) if not (out_dir/p.name).exists()]
+
+# %% ../../nbs/45_corpus_build.ipynb #32565fde
+STAGES = ('docs', 'clean', 'synth', 'dedup', 'decontam')   # the stage folders, in the order they run
+
+def _files(paths, skip:Path|None=None)->list:
+    "Path, size and modification time of every file under `paths` (not under `skip`): what a build sees of its input files."
+    out = []
+    for p in map(Path, paths):
+        files = sorted(f for f in p.rglob('*') if f.is_file() and not (skip and f.is_relative_to(skip))) if p.is_dir() else [p]
+        out += [(str(f), *((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else ('missing',))) for f in files]
+    return out
+
+# %% ../../nbs/45_corpus_build.ipynb #ffcf8084
+def stage_keys(cfg:CorpusConfig)->dict:
+    "The hash of what makes each stage: its settings and its input (the stage before it; files for the first and for decontam)."
+    from csqa.corpus.synth import TEMPLATE_HASH
+    own = {'docs': {'sources': cfg.sources, 'files': _files((s['path'] if isinstance(s, dict) else s for s in cfg.sources), Path(cfg.out)), 'shard_docs': cfg.shard_docs},
+           'clean': cfg.clean, 'synth': {'synth': cfg.synth, 'backend': cfg.backend, 'verifier': cfg.verifier, 'prompts': TEMPLATE_HASH},
+           'dedup': cfg.dedup, 'decontam': {'decontam': cfg.decontam, 'against': _files(cfg.against)}}
+    keys, prev = {}, ''
+    for s in STAGES: prev = keys[s] = hashlib.sha256(json.dumps([prev, own[s]], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return keys
+
+# %% ../../nbs/45_corpus_build.ipynb #70f132f1
+def stale_stages(cfg:CorpusConfig, keys:dict)->list[str]:
+    "The stages with output to drop: the first whose recorded key is not `keys`' (or that has none), and every later one."
+    d = Path(cfg.out)/'stages'
+    for i, s in enumerate(STAGES):
+        f = d/s/'_KEY.json'
+        if not (d/s).exists(): return []   # not started: nothing after it has run either
+        if not f.exists() or json.loads(f.read_text())['key'] != keys[s]: return [t for t in STAGES[i:] if (d/t).exists()]
+    return []
+
+def mark_stage(cfg:CorpusConfig, stage:str, keys:dict):
+    "Record the key a stage is being made with."
+    write_json_atomic({'stage': stage, 'key': keys[stage]}, Path(cfg.out)/'stages'/stage/'_KEY.json')
 
 # %% ../../nbs/45_corpus_build.ipynb #549b3213
 def _local_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
@@ -154,22 +194,25 @@ def stage_clean(cfg:CorpusConfig, engine:str='local')->Path:
     return d
 
 # %% ../../nbs/45_corpus_build.ipynb #978b9ab6
-def stage_synth(cfg:CorpusConfig, backend=None, cache=None)->list[str]:
+def stage_synth(cfg:CorpusConfig, backend=None, cache=None, verifier=None)->list[str]:
     "Generate and verify pairs for every pending clean shard; returns the shards left unfinished because model calls failed."
     from csqa.backends import make_backend
     from csqa.cache import GenerationCache
     src, d = Path(cfg.out)/'stages'/'clean', Path(cfg.out)/'stages'/'synth'
     names = pending(src, d)
     if not names: return []
-    if backend is None:
-        opts = dict(cfg.backend)
-        backend = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
-        backend.check()  # an unreachable server is a usage error before any shard starts
+    def made(spec:dict):
+        opts = dict(spec)
+        b = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
+        b.check()  # an unreachable server is a usage error before any shard starts
+        return b
+    if backend is None: backend = made(cfg.backend)
+    if verifier is None and cfg.verifier: verifier = made(cfg.verifier)
     cache = cache or GenerationCache(cfg.cache or Path(cfg.out)/'cache.sqlite')
     from tqdm.auto import tqdm
     unfinished = []
     for n in tqdm(names, desc='synthesize', unit='shard', disable=len(names) < 2):
-        pairs, stats = synthesize(pl.read_parquet(src/n), backend, cache, cfg.stage('synth'))
+        pairs, stats = synthesize(pl.read_parquet(src/n), backend, cache, cfg.stage('synth'), verifier)
         # a failed call is not an answer: the shard stays pending, and a rerun asks again (answers so far are cached)
         if stats['failed_calls'] or stats['verify_failed_calls']: unfinished.append(n); continue
         write_json_atomic(stats, d/n.replace('.parquet', '.stats.json'))
@@ -258,10 +301,23 @@ def write_outputs(cfg:CorpusConfig, stats:dict)->Path:
     write_json_atomic(stats, out/'stats.json')
     return out
 
+# %% ../../nbs/45_corpus_build.ipynb #c94d7a2c
+def refresh_stages(cfg:CorpusConfig)->dict:
+    "Drop the stages made from other settings or inputs than `cfg`'s, saying which on stderr; the stage keys."
+    keys = stage_keys(cfg)
+    stale = stale_stages(cfg, keys)
+    for s in stale: shutil.rmtree(Path(cfg.out)/'stages'/s)
+    if stale:
+        kept = [s for s in STAGES[:STAGES.index(stale[0])] if (Path(cfg.out)/'stages'/s).exists()]
+        print(f'csqa corpus build: {stale[0]} was made from other settings or inputs: recomputing {", ".join(stale)}'
+              + (f'; reusing {", ".join(kept)}' if kept else ''), file=sys.stderr)
+    return keys
+
 # %% ../../nbs/45_corpus_build.ipynb #6dad581f
 def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
           engine:str='local', # 'local', or 'ray' (Ray Data, started here when not running)
           backend=None,       # a ready backend; None: made from `cfg.backend`
+          verifier=None,      # a ready verifying backend; None: made from `cfg.verifier`, or `backend` when that is empty
           ray_dir=None,       # Ray's temporary folder; default a new /tmp/csqa-ray-*, removed after (Ray's socket paths must stay short)
          )->dict:             # the counts of every stage
     "Run every stage not yet done, then write the datasets and the card."
@@ -277,11 +333,15 @@ def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
                      log_to_driver=False, configure_logging=False, _node_ip_address='127.0.0.1')  # a local cluster stays on loopback
             started = True
     try:
-        stage_ingest(cfg); stage_clean(cfg, engine)
-        if (unfinished := stage_synth(cfg, backend)):
+        keys = refresh_stages(cfg)
+        mark_stage(cfg, 'docs', keys); stage_ingest(cfg)
+        mark_stage(cfg, 'clean', keys); stage_clean(cfg, engine)
+        mark_stage(cfg, 'synth', keys)
+        if (unfinished := stage_synth(cfg, backend, verifier=verifier)):
             raise UsageError(f'{len(unfinished)} shard(s) not synthesized because model calls failed (first: {unfinished[0]}); '
                              f'check the backend and rerun: finished shards and cached answers are kept')
-        stage_dedup(cfg, engine); stage_decontam(cfg)
+        mark_stage(cfg, 'dedup', keys); stage_dedup(cfg, engine)
+        mark_stage(cfg, 'decontam', keys); stage_decontam(cfg)
     finally:
         if started:
             with needs('corpus'): import ray, shutil

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from ..schema import UsageError
-from .text import Shingles, normalized, shingle_hashes, _mix, _MULT
+from .text import Shingles, code_normalized, shingle_hashes, _mix, _MULT
 
 # %% auto #0
 __all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'minhash_signatures', 'similarity', 'band_keys', 'bucket_pairs',
-           'candidate_pairs', 'survivors', 'clusters', 'DedupResult', 'exact_dedup', 'near_dedup', 'chain', 'dedup',
-           'load_table', 'save_split', 'dedup_file']
+           'candidate_pairs', 'survivors', 'clusters', 'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup',
+           'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
 
 # %% ../../nbs/41_corpus_dedup.ipynb #2b0b4cb6
 @dataclass(frozen=True)
@@ -27,9 +27,12 @@ class DedupConfig:
     rows: int = 4            # signature values per band; the sketch has bands × rows permutations
     threshold: float = 0.5   # estimated Jaccard similarity at or above which two rows are near-duplicates
     seed: int = 1            # MinHash seed
+    answer: str|None = 'answer' # column whose values two rows must share (`code_normalized`) to merge; None: no check
+    max_bucket: int = 64     # buckets up to this many rows compare every pair; larger ones link rows to their first row
     def __post_init__(self):
         if not self.columns: raise UsageError('columns: name at least one text column')
         if self.bands < 1 or self.rows < 1: raise UsageError(f'bands and rows must be >= 1, got {self.bands}, {self.rows}')
+        if self.max_bucket < 2: raise UsageError(f'max_bucket must be >= 2, got {self.max_bucket}')
         if not 0 < self.threshold <= 1: raise UsageError(f'threshold must be in (0, 1], got {self.threshold}')
     @property
     def num_perm(self)->int: return self.bands * self.rows
@@ -77,16 +80,21 @@ def band_keys(sigs:np.ndarray, # signatures, (rows, bands × rows_per_band)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #92d9ab19
 def bucket_pairs(buckets:pl.DataFrame, # columns band, key (the bucket) and row
-                )->pl.DataFrame:        # columns row, first: each row and the first row of a bucket it shares (not itself)
-    "Pairs of rows that share a bucket, each row linked to the bucket's first row."
-    return (buckets.with_columns(pl.col('row').min().over('band', 'key').alias('first'))
-            .filter(pl.col('row') != pl.col('first')).select('row', 'first'))
+                 max_bucket:int=64,     # buckets up to this size give every pair; larger ones each row with the first
+                )->pl.DataFrame:        # columns row, first: a row and a lower row it shares a bucket with
+    "Pairs of rows that share a bucket: every pair in a small bucket, each row with the bucket's first row in a large one."
+    b = buckets.with_columns(pl.col('row').min().over('band', 'key').alias('first'), pl.len().over('band', 'key').alias('size'))
+    star = b.filter((pl.col('size') > max_bucket) & (pl.col('row') != pl.col('first'))).select('row', 'first')
+    small = b.filter((pl.col('size') > 1) & (pl.col('size') <= max_bucket)).select('band', 'key', 'row')
+    every = small.join(small, on=['band', 'key'], suffix='_2').filter(pl.col('row') > pl.col('row_2'))
+    return pl.concat([star, every.select('row', first='row_2')])
 
 # %% ../../nbs/41_corpus_dedup.ipynb #c470cc05
 def candidate_pairs(keys:np.ndarray, # band keys, as from `band_keys`
-                   )->np.ndarray:     # (pairs, 2) int64: (row, first row of a bucket it shares), each pair once
+                    max_bucket:int=64,
+                   )->np.ndarray:     # (pairs, 2) int64: (row, a lower row it shares a bucket with), each pair once
     "Pairs of rows that share a bucket in some band."
-    found = [bucket_pairs(pl.DataFrame({'band': b, 'key': keys[:, b], 'row': np.arange(len(keys))})) for b in range(keys.shape[1])]
+    found = [bucket_pairs(pl.DataFrame({'band': b, 'key': keys[:, b], 'row': np.arange(len(keys))}), max_bucket) for b in range(keys.shape[1])]
     pairs = pl.concat(found).unique() if found else pl.DataFrame(schema={'row': pl.Int64, 'first': pl.Int64})
     return pairs.sort('row', 'first').to_numpy().astype(np.int64).reshape(-1, 2)
 
@@ -114,6 +122,26 @@ def clusters(n:int, pairs:np.ndarray)->np.ndarray:
     g = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     return connected_components(g, directed=False)[1]
 
+# %% ../../nbs/41_corpus_dedup.ipynb #c8ad48b4
+def answer_codes(df:pl.DataFrame, # the rows
+                 cfg:DedupConfig=DedupConfig(),
+                )->np.ndarray|None: # int64 code of each row's `code_normalized` answer, -1 for none; None: no check
+    "What two rows must share to be near-duplicates."
+    if cfg.answer is None or cfg.answer not in df.columns: return None
+    key = code_normalized(df[cfg.answer].cast(pl.String)).str.replace(r'\(\)$', '').replace('', None)  # `len()` names `len`
+    return key.rank('dense').fill_null(0).to_numpy().astype(np.int64) - 1
+
+# %% ../../nbs/41_corpus_dedup.ipynb #2ab2f99f
+def linked_pairs(pairs:pl.DataFrame,        # columns a, b (row indices) and similarity
+                 threshold:float,           # the least similarity that links
+                 codes:np.ndarray|None=None, # `answer_codes` of the rows
+                )->pl.DataFrame:            # the pairs that link two rows into one cluster
+    "Candidate pairs similar enough whose answers agree (or one row has none)."
+    keep = pl.col('similarity') >= threshold
+    if codes is None or not len(pairs): return pairs.filter(keep)
+    ca, cb = codes[pairs['a'].to_numpy()], codes[pairs['b'].to_numpy()]
+    return pairs.filter(keep & pl.Series((ca == cb) | (ca < 0) | (cb < 0)))
+
 # %% ../../nbs/41_corpus_dedup.ipynb #de32ee48
 @dataclass
 class DedupResult:
@@ -138,8 +166,8 @@ def _split(df:pl.DataFrame, keep:np.ndarray, reason:str, sim:np.ndarray)->DedupR
 def exact_dedup(df:pl.DataFrame, # rows with `id` and `cfg.columns` (optionally `tier`)
                 cfg:DedupConfig=DedupConfig(),
                )->DedupResult:
-    "Remove rows whose normalised text equals a more reliable row's."
-    key = normalized(dedup_text(df, cfg))
+    "Remove rows whose code-aware normalised text (`code_normalized`) equals a more reliable row's."
+    key = code_normalized(dedup_text(df, cfg))
     labels = key.rank('dense').fill_null(0).to_numpy()
     return _split(df, survivors(df, labels), 'exact', np.ones(len(df)))
 
@@ -148,13 +176,14 @@ def near_dedup(df:pl.DataFrame,          # rows with `id` and `cfg.columns` (opt
                cfg:DedupConfig=DedupConfig(),
                sigs:np.ndarray|None=None, # precomputed signatures of the rows (`minhash_signatures`), e.g. from another engine
               )->DedupResult:
-    "Remove near-duplicates: MinHash LSH candidates checked on the full signature, clustered, one survivor each."
+    "Remove near-duplicates: MinHash LSH candidates checked on the full signature and their answers, clustered, one survivor each."
     if not len(df): return _split(df, np.zeros(0, np.int64), 'near', np.zeros(0))
     if sigs is None: sigs = minhash_signatures(dedup_text(df, cfg), cfg)
     if sigs.shape != (len(df), cfg.num_perm): raise UsageError(f'sigs: expected shape {(len(df), cfg.num_perm)}, got {sigs.shape}')
-    pairs = candidate_pairs(band_keys(sigs, cfg.bands))
-    pairs = pairs[similarity(sigs, pairs[:, 0], pairs[:, 1]) >= cfg.threshold] if len(pairs) else pairs
-    keep = survivors(df, clusters(len(df), pairs))
+    pairs = candidate_pairs(band_keys(sigs, cfg.bands), cfg.max_bucket)
+    checked = pl.DataFrame({'a': pairs[:, 0], 'b': pairs[:, 1], 'similarity': similarity(sigs, pairs[:, 0], pairs[:, 1])})
+    linked = linked_pairs(checked, cfg.threshold, answer_codes(df, cfg)).select('a', 'b').to_numpy().astype(np.int64).reshape(-1, 2)
+    keep = survivors(df, clusters(len(df), linked))
     return _split(df, keep, 'near', similarity(sigs, np.arange(len(df)), keep))
 
 # %% ../../nbs/41_corpus_dedup.ipynb #598a1bcf

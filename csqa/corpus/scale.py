@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..extras import needs
 import numpy as np
 import polars as pl
-from .dedup import DedupConfig, DedupResult, _split, band_keys, bucket_pairs, dedup_text, minhash_signatures, similarity, survivors
+from .dedup import DedupConfig, DedupResult, _split, answer_codes, band_keys, bucket_pairs, linked_pairs, dedup_text, minhash_signatures, similarity, survivors
 
 # %% auto #0
 __all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayDatasets', 'edge_records', 'first_labels',
@@ -152,9 +152,9 @@ def band_records(bands:int)->callable:
     return records
 
 # %% ../../nbs/46_corpus_scale.ipynb #eb56703f
-def linked_rows(buckets:pl.DataFrame)->pl.DataFrame:
+def linked_rows(buckets:pl.DataFrame, max_bucket:int=64)->pl.DataFrame:
     "The candidate pairs (a, b) of whole buckets, each once."
-    return bucket_pairs(buckets).select(a='row', b='first').unique()
+    return bucket_pairs(buckets, max_bucket).select(a='row', b='first').unique()
 
 # %% ../../nbs/46_corpus_scale.ipynb #4a0b10ff
 def signature_records(signed:pl.DataFrame)->pl.DataFrame:
@@ -225,9 +225,10 @@ def near_dedup_by_joins(df:pl.DataFrame,  # rows with `id` and the text (optiona
     "`csqa.corpus.dedup.near_dedup` as maps and keyed shuffles: the driver collects only the removed rows' survivors."
     n = len(df)
     keep, sim = np.arange(n, dtype=np.int64), np.ones(n)
-    pairs = engine.meet(linked_rows, engine.each(band_records(cfg.bands), signed))
+    pairs = engine.meet(lambda b: linked_rows(b, cfg.max_bucket), engine.each(band_records(cfg.bands), signed))
     if engine.size(pairs):
-        checked = engine.each(lambda p: p.filter(pl.col('similarity') >= cfg.threshold), similar_pairs(engine, signed, pairs, cfg.num_perm))
+        codes = answer_codes(df, cfg)   # one int a row: what near_dedup checks pairs with
+        checked = engine.each(lambda p: linked_pairs(p, cfg.threshold, codes), similar_pairs(engine, signed, pairs, cfg.num_perm))
         if engine.size(checked):
             labels, _ = label_components(engine, engine.each(edge_records, checked), max_rounds)
             clustered = engine.meet(labelled_rows, engine.each(order_records, signed), engine.each(label_records, labels))

@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib, json, re
 from dataclasses import dataclass
 import polars as pl
+from .text import code_normalized
 from ..schema import (DOMAINS, QUESTION_SCHEMA, normalize_domain, normalize_prog_lang, question_ids, strip_reasoning)
 
 # %% auto #0
 __all__ = ['TEMPLATES', 'TEMPLATE_HASH', 'PAIR_COLUMNS', 'synth_messages', 'verify_messages', 'find_json', 'parse_pairs',
-           'parse_verdict', 'SynthConfig', 'empty_pairs', 'synthesize']
+           'parse_verdict', 'answer_support', 'SynthConfig', 'empty_pairs', 'synthesize']
 
 # %% ../../nbs/44_corpus_synth.ipynb #0cb90815
 _RULES_EN = """Write up to {n} short-answer questions about programming knowledge stated in the document below.
@@ -84,6 +85,10 @@ def find_json(text:str|None)->object|None:
     return None
 
 # %% ../../nbs/44_corpus_synth.ipynb #19c79c92
+def _field(v)->str:
+    "A reply's field as text: numbers and booleans too (an answer of `0` or `False` is an answer), None as empty."
+    return '' if v is None else str(v).strip()
+
 def parse_pairs(text:str|None, # a model's reply to `synth_messages`
                )->tuple[list[dict], str|None]: # the good pairs, and why there were none (None when some were found)
     "The question–answer pairs in a synthesis reply."
@@ -92,17 +97,30 @@ def parse_pairs(text:str|None, # a model's reply to `synth_messages`
     items = obj.get('pairs') if isinstance(obj, dict) else obj
     if isinstance(obj, dict) and items is None and 'question' in obj: items = [obj]
     if not isinstance(items, list): return [], 'no_pairs'
-    good = [{k: str(p.get(k) or '').strip() for k in ('question', 'answer', 'domain', 'subdomain', 'prog_lang')}
+    good = [{k: _field(p.get(k)) for k in ('question', 'answer', 'domain', 'subdomain', 'prog_lang')}
             for p in items if isinstance(p, dict) and isinstance(p.get('question'), str) and isinstance(p.get('answer'), (str, int, float))]
-    good = [p for p in good if p['question'] and p['answer']]
+    good = [p for p in good if p['question'] and p['answer']]   # an empty answer is no answer
     return good, (None if good else 'no_pairs')
 
 # %% ../../nbs/44_corpus_synth.ipynb #abfbb433
 def parse_verdict(text:str|None)->bool|None:
     "True when a verification reply says supported and undisputed, False when it says otherwise, None when unreadable."
     obj = find_json(text)
-    if not isinstance(obj, dict) or not isinstance(obj.get('supported'), bool): return None
-    return obj['supported'] and obj.get('undisputed', True) is True
+    if not isinstance(obj, dict) or not all(isinstance(obj.get(k), bool) for k in ('supported', 'undisputed')): return None
+    return obj['supported'] and obj['undisputed']
+
+# %% ../../nbs/44_corpus_synth.ipynb #51ee411b
+_SUPPORT_TOKENS = r'\p{Han}|[^\W\p{Han}]+[+#]*'   # a Han character, or a word with its trailing + or # (C++, C#, F#)
+
+def answer_support(doc:str,    # the source document
+                   answer:str, # the proposed answer
+                  )->float:    # 1.0 when the answer occurs in the document, else the share of its tokens found there
+    "How far the document supports an answer, as text."
+    d, a = code_normalized(pl.Series([doc, answer]))
+    if a and a in d: return 1.0
+    toks = pl.Series([d, a]).str.extract_all(_SUPPORT_TOKENS).to_list()
+    want = set(toks[1] or [])
+    return len(want & set(toks[0] or [])) / len(want) if want else 0.0
 
 # %% ../../nbs/44_corpus_synth.ipynb #4b790a35
 @dataclass(frozen=True)
@@ -113,26 +131,28 @@ class SynthConfig:
     temperature: float = 0.1       # the paper's generation temperature
     max_tokens: int = 512          # most new tokens per reply
     verify: bool = True            # ask a verification call per pair
+    min_support: float = 0.5       # least `answer_support` of a kept pair (0: keep ungrounded pairs)
 
-PAIR_COLUMNS = (*QUESTION_SCHEMA, 'doc_id', 'tier', 'url')
+PAIR_COLUMNS = (*QUESTION_SCHEMA, 'doc_id', 'tier', 'url', 'support')
 
 # %% ../../nbs/44_corpus_synth.ipynb #45290db0
 def empty_pairs()->pl.DataFrame:
     "A pairs table with no rows."
-    return pl.DataFrame(schema={**QUESTION_SCHEMA, 'doc_id': pl.String, 'tier': pl.Int64, 'url': pl.String})
+    return pl.DataFrame(schema={**QUESTION_SCHEMA, 'doc_id': pl.String, 'tier': pl.Int64, 'url': pl.String, 'support': pl.Float64})
 
 # %% ../../nbs/44_corpus_synth.ipynb #1c6266e9
 def synthesize(docs:pl.DataFrame,  # cleaned documents: doc_id, url, tier, text, lang
                backend,            # any csqa backend (`csqa.backends.make_backend`)
                cache=None,         # a `csqa.cache.GenerationCache`; None: no caching
                cfg:SynthConfig=SynthConfig(),
+               verifier=None,      # the backend that verifies; None: `backend` (a second model is a more independent check)
               )->tuple[pl.DataFrame, dict]: # the verified pairs (canonical columns + doc_id, tier, url) and counts
     "Generate, parse, label and verify QA pairs for a batch of documents."
     from csqa.backends import GenParams
     from csqa.cache import cached_generate
     params = GenParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=0)
     stats = {'docs': len(docs), 'replies': 0, 'bad_replies': 0, 'failed_calls': 0, 'pairs_parsed': 0,
-             'verify_failed_calls': 0, 'verify_unreadable': 0, 'rejected_by_verifier': 0, 'pairs': 0}
+             'ungrounded': 0, 'verify_failed_calls': 0, 'verify_unreadable': 0, 'rejected_by_verifier': 0, 'pairs': 0}
     if not len(docs): return empty_pairs(), stats
     prompts = [synth_messages(t, l, cfg.pairs_per_doc, cfg.max_doc_chars) for t, l in zip(docs['text'], docs['lang'])]
     gens = cached_generate(backend, prompts, params, cache, TEMPLATE_HASH)
@@ -144,8 +164,11 @@ def synthesize(docs:pl.DataFrame,  # cleaned documents: doc_id, url, tier, text,
         if why: stats['bad_replies'] += 1
         rows += [{**p, 'doc': doc} for p in pairs]
     stats['pairs_parsed'] = len(rows)
+    for r in rows: r['support'] = answer_support(r['doc']['text'], r['answer'])
+    stats['ungrounded'] = sum(r['support'] < cfg.min_support for r in rows)
+    rows = [r for r in rows if r['support'] >= cfg.min_support]
     if cfg.verify and rows:
-        checks = cached_generate(backend, [verify_messages(r['doc']['text'], r['question'], r['answer'], r['doc']['lang'], cfg.max_doc_chars)
+        checks = cached_generate(verifier or backend, [verify_messages(r['doc']['text'], r['question'], r['answer'], r['doc']['lang'], cfg.max_doc_chars)
                                            for r in rows], GenParams(temperature=0.0, max_tokens=64, seed=0), cache, TEMPLATE_HASH)
         kept = []
         for r, (g,) in zip(rows, checks):
@@ -167,6 +190,6 @@ def synthesize(docs:pl.DataFrame,  # cleaned documents: doc_id, url, tier, text,
         'prog_lang': [normalize_prog_lang(r['prog_lang']) for r in rows],
         'source': [f"corpus:{r['doc']['url']}" for r in rows], 'pair_id': [None] * len(rows),
         'doc_id': [r['doc']['doc_id'] for r in rows], 'tier': [r['doc']['tier'] for r in rows],
-        'url': [r['doc']['url'] for r in rows]},
-        schema={**QUESTION_SCHEMA, 'doc_id': pl.String, 'tier': pl.Int64, 'url': pl.String})
+        'url': [r['doc']['url'] for r in rows], 'support': [r['support'] for r in rows]},
+        schema=empty_pairs().schema)
     return df, stats

@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 
 # %% auto #0
-__all__ = ['TOKEN_PATTERN', 'nfkc', 'normalized', 'tokens', 'is_chinese', 'Shingles', 'han_counts', 'ngram_hashes',
-           'shingle_hashes']
+__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'nfkc', 'normalized', 'code_normalized', 'tokens', 'is_chinese', 'Shingles',
+           'han_counts', 'ngram_hashes', 'shingle_hashes']
 
 # %% ../../nbs/40_corpus_text.ipynb #21731fad
 def nfkc(texts:pl.Series)->pl.Series:
@@ -24,6 +24,15 @@ def normalized(texts:pl.Series, # any texts
               )->pl.Series:      # NFKC, lower case, punctuation and symbols removed, whitespace collapsed
     "Texts with the differences that carry no meaning removed."
     return (nfkc(texts).str.to_lowercase().str.replace_all(r'[\p{P}\p{S}]+', ' ')
+            .str.replace_all(r'\s+', ' ').str.strip_chars())
+
+# %% ../../nbs/40_corpus_text.ipynb #8ed5c040
+CODE_SYMBOLS = r'+#=!<>&|*/.:_\-()\[\]{}%@^~$\\'
+
+def code_normalized(texts:pl.Series, # any texts
+                   )->pl.Series:      # NFKC, lower case, prose punctuation removed, code symbols kept, whitespace collapsed
+    "Texts with the differences that carry no meaning in prose or in code removed."
+    return (nfkc(texts).str.to_lowercase().str.replace_all(rf'[[\p{{P}}\p{{S}}]--[{CODE_SYMBOLS}]]+', ' ')
             .str.replace_all(r'\s+', ' ').str.strip_chars())
 
 # %% ../../nbs/40_corpus_text.ipynb #5ace1c5c
