@@ -14,8 +14,8 @@ from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
 __all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'USES', 'JUDGED_IN_REWARD', 'normalize_text', 'tokens',
-           'answer_tokens', 'gold_forms', 'abstains', 'Segment', 'answer_segments', 'question_words', 'Commitment',
-           'commitment', 'spell_numbers', 'RuleVerdict', 'echoes', 'said_anything', 'grade_rules',
+           'answer_tokens', 'gold_forms', 'abstains', 'Segment', 'answer_segments', 'question_words', 'echoes',
+           'Commitment', 'commitment', 'spell_numbers', 'RuleVerdict', 'said_anything', 'grade_rules',
            'grade_answers_rules']
 
 # %% ../nbs/20_rules.ipynb #785331f7
@@ -40,7 +40,8 @@ _DROPPED = {',', '、', '。', 'the', 'an'}
 
 def normalize_text(text:str)->str:
     "Case-, width- and quote-normalised text (NFKC, casefold, code quotes and empty call parens removed)."
-    s = unicodedata.normalize('NFKC', text).casefold()
+    # a full-width colon ends a label (`答案：::1`); NFKC would glue it to what follows
+    s = unicodedata.normalize('NFKC', text.replace('：', ': ')).casefold()
     s = _QUOTES.sub(' ', s)
     s = _LONE_APOSTROPHE.sub(' ', s)
     s = _EMPTY_CALL.sub(r'\1', s)
@@ -151,7 +152,7 @@ _ABSTAIN = re.compile(r"""
   | 超出了?我的知识 | 知识范围之外 | 无可奉告 | 没有答案
 """, re.X)
 
-def _folded(text:str)->str: return unicodedata.normalize('NFKC', text).casefold().replace('\u2019', "'")
+def _folded(text:str)->str: return unicodedata.normalize('NFKC', text.replace('：', ': ')).casefold().replace('\u2019', "'")
 
 def abstains(text:str)->bool:
     "Whether `text` says it does not know (English or Chinese), whatever else it says."
@@ -193,15 +194,16 @@ def _span_hits(resp:tuple, forms:list[tuple])->tuple[list[tuple[int, int]], str]
     return hits, 'numeric'
 
 # %% ../nbs/20_rules.ipynb #f16b12c7
-_BULLET = re.compile(r'^[ \t]*(?:[-*•·+>]|#{1,6})[ \t]+', re.M)
+_BULLET = re.compile(r'^[ \t]*(?:[-*•·]|#{1,6})[ \t]+', re.M)
 _NUMBERED = re.compile(r'^[ \t]*(?:\d{1,2}[.)、:]|\(\d{1,2}\)|[a-h][.)])[ \t]+', re.M)
 _DELIM = re.compile(r"""(
-    \n+ | [;|；，。！？、\[\]【】{}⟨⟩] | [!?:](?=\s|$) | ,(?!\d{3}(?!\d)) | (?<!/)/(?!/)
+    \n+ | [;|；，。！？、\[\]【】{}⟨⟩⁞] | [!?:](?=\s|$|[\u3400-\u9fff]) | (?<!\d),|,(?!\d{3}(?!\d)) | (?<!/)/(?!/)
   | (?<!&)&(?!&) | (?<!\+)\+(?!\+) | -> | => | \.{2,} | …+ | \.(?=\s|$) | \s[-–—]+\s | [–—]+
   | \b(?:or|and|vs|versus|nor|but|rather|plus|then|though|although)\b\.?
   | 或者 | 或(?!许) | 还是 | 要么 | 和 | 与 | 以及 | 及 | 但是 | 但 | 不过 | 而是 | (?<!或)也(?!许)
 )""", re.X)
-_NOT_APPLICABLE = re.compile(r'\bn\s*/\s*a\b')  # `N/A`: one word, not two cut at the slash
+_QUOTED_APART = re.compile(r'(?:(?<=[`"」』”》])|(?<=\*\*))[ \t]+(?=[`"「『“《]|\*\*)')  # `"A" "B"`: two quoted names, two answers
+_QUOTED = re.compile(r'`[^`\n]+`|"[^"\n]+"|「[^」\n]+」|『[^』\n]+』|“[^”\n]+”|\*\*[^*\n]+\*\*')
 _PAREN = re.compile(r'(^|[\s\u3400-\u9fff])\(([^()]*)\)')  # a parenthesis after a space or a Chinese word; `f(x)` stays
 _ALTERNATIVE = re.compile(r"\b(?:or|either|vs|versus|nor|neither|and/or)\b|或者|或(?!许)|还是|要么")
 _HEDGE_PHRASES = re.compile(r"""
@@ -211,7 +213,7 @@ _HEDGE_PHRASES = re.compile(r"""
   | \bnot\s+100\s*%\s*(?:sure|certain)?\b | \b(?:is|are|seems?)\s+(?:also\s+)?(?:possible|likely|plausible|an\s+option|a\s+candidate)\b
   | \b(?:could|might|may|must|would|should)(?:\s+also)?\s+be\b | \b(?:another|other|one)\s+(?:option|candidate|possibility)\s+(?:is|would\s+be)\b
   | \b(?:candidates?|options?|possibilities|choices)(?:\s+(?:are|include|would\s+be))?\b | \bsuch\s+as\b | \bany\s+of\b | \bone\s+of\b
-  | \btorn\s+between\b | \bcome\s+to\s+mind\b | \bhard\s+to\s+say\s+which\b | \bnot\s+sure\s+which\b | \bor\s+so\b
+  | \b(?:(?:at\s+)?first|originally|initially)\s+i\s+(?:thought|said|guessed)\b | \btorn\s+between\b | \bcome\s+to\s+mind\b | \bhard\s+to\s+say\s+which\b | \bnot\s+sure\s+which\b | \bor\s+so\b
   | 都有可能 | 也有可能 | 都可以 | 也可以 | 也行 | 可能(?:是)? | 也许(?:是)? | 或许(?:是)? | 大概(?:是)? | 应该(?:是)?
   | 估计(?:是)? | 好像(?:是)? | 似乎(?:是)? | 我(?:猜|认为|觉得|想)(?:是)? | 候选(?:有|是)? | 几种可能 | 中的一个 | [吧吗呢啊哦嗯]
 """, re.X)
@@ -221,14 +223,14 @@ _LEAD_IN = re.compile(r"""
   | \b(?:first|so|well|hmm+|ok(?:ay)?|yes|sure|also|actually|honestly|sorry|just|here|the|an?)\b
   | 答案(?:是|为)? | 就是 | 解题过程 | 思考过程 | 解题思路 | 让我们一步一步地?解决这个问题 | 一步一步 | (?<![\u4e00-\u9fff])解(?![\u4e00-\u9fff]) | ^是
 """, re.X)
-_LEAD_START = re.compile(rf'^(?:\s|[:>~-]|{_LEAD_IN.pattern})+', re.X)
+_LEAD_START = re.compile(rf'^(?:\s|{_LEAD_IN.pattern})+', re.X)
 _GENERIC = re.compile(r"""\b(?:keyword|function|method|class|type|operator|command|option|flag|port|number|value|module|
     library|package|attribute|property|field|variable|statement|syntax|algorithm|protocol|format|standard|version|file|
     extension|tag|element|header|code|interface|api|language|built|builtin|decorator|macro|directive|instruction|constant|
-    object|pattern|default|name|call|use|using|time|complexity|notation|arguments?|parameters?|bits?|bytes?|one|ones|
-    answer|question)s?\b
+    object|pattern|default|name|call|use|using|time|times|complexity|notation|arguments?|parameters?|bits?|bytes?|one|ones|
+    answer|question|information)s?\b
   | 函数 | 关键字 | 方法 | 类型 | 命令 | 选项 | 端口 | 模块 | 属性 | 语句 | 算法 | 协议 | 格式 | 标准 | 版本 | 文件 | 标签 | 元素 | 接口
-  | 语言 | 默认 | 参数 | [个种类]""", re.X)
+  | 语言 | 默认 | 参数 | 问题 | 答案 | 信息 | [个种类]""", re.X)
 _NEGATED_START = re.compile(r"^\s*(?:(?:it|that|this|the\s+answer)\s*(?:is|'s)\s*)?(?:definitely\s+|certainly\s+|surely\s+)?"
                             r"(?:not|no|never|isn't|is\s+not|rather\s+than|instead\s+of|unlike|except)\b|^\s*(?:答案)?(?:肯定|绝对)?(?:不是|并非|而不是|非|不)")
 _CLAUSE = {'is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have', 'had', 'does', 'do', 'did', 'can', 'could',
@@ -240,7 +242,7 @@ _CLAUSE = {'is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have
            '对', '于', '中', '时', '所', '让', '使', '由', '将', '要', '有', '没', '可', '是', '为', '从', '向', '而', '并'}
 _FILLER = {'the', 'a', 'an', 'i', 'me', 'my', 'we', 'um', 'uh', 'am', 'sorry', 'afraid', 'honestly', 'please', 's', 'm', 'd', 're', 've', 'll', 't', 'so', 'also', 'just', 'really', 'very', 'only',
            '我', '你', '的', '了', '吧', '呢', '啊', '呀', '嗯', '哦', '这', '那', '个', '是', '也', '就', '都', '很', '太', '还', '又', '此', '抱', '歉', '对', '不', '起'}
-_RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather|on\s+second\s+thought)\b
+_RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather|on\s+second\s+thought|(?:at\s+)?first\s+i\s+thought)\b
   | \bno\s*[,.!;:—-] | \bnope\b | \b(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:right|correct))\b
   | 不对 | 错了 | 错误 | 更正 | 其实 | 应该是 | 说错 | 哦不 | 不，""", re.X)
 
@@ -253,18 +255,24 @@ class Segment(NamedTuple):
     tokens: tuple      # its tokens
     after: str         # the delimiter before it ('' for the first)
 
+def _unmark(pieces)->str: return ''.join(p for p, _ in pieces).replace('⟨', '(').replace('⟩', ')').strip()
+
 def answer_segments(text:str, # an answer
                     forms:list[tuple]=(), # the gold's token forms: a delimiter inside a mention of the gold does not cut
+                    strict:bool=False,    # reward use: each quoted name (`"A"`, `` `B` ``, `「C」`, `**D**`) its own segment
                    )->tuple[list[Segment], tuple, list[tuple[int, int]]]: # segments, all tokens, the gold's mentions
     "The answer cut at delimiters (punctuation, newlines, `or`/`and`/`vs`, `或`/`和`/`、` …), list markers removed."
-    t = _BULLET.sub('\n', _NOT_APPLICABLE.sub('unknown', _folded(text)).replace('**', ' '))
+    # an admission is one phrase (`N/A`, `I'd rather not guess`), whatever delimiters it holds
+    t = _QUOTED_APART.sub('\n', _folded(text))
+    if strict: t = _QUOTED.sub(lambda m: f'⁞{m[0]}⁞', t)
+    t = _ABSTAIN.sub(' unknown ', t)
+    t = _BULLET.sub('\n', t.replace('**', ' '))
     if len(_NUMBERED.findall(t)) >= 2: t = _NUMBERED.sub('\n', t)  # `1. A\n2. B`; a lone `4.` is an answer
     t = _PAREN.sub(r'\1⟨\2⟩', t)
     pieces = [(p, i % 2 == 1) for i, p in enumerate(_DELIM.split(t)) if p]
     toks, spans = [], []
     for p, is_delim in pieces:
-        # a delimiter keeps its symbol as a token, so a gold that holds one (`<!DOCTYPE html>`, `(0, 1)`) is still found
-        pt = tuple(x for x in _TOKEN.findall(p.replace('⟨', '(').replace('⟩', ')')) if x not in _DROPPED) if is_delim else answer_tokens(p)
+        pt = answer_tokens(p.replace('⟨', '(').replace('⟩', ')').replace('⁞', ' '))
         spans.append((len(toks), len(toks) + len(pt)))
         toks += pt
     toks = tuple(toks)
@@ -273,10 +281,11 @@ def answer_segments(text:str, # an answer
     for (p, is_delim), (a, b) in zip(pieces, spans):
         inside = any(s < b and a < e and (s < a or b < e or b == a) for s, e in hits) if b > a else any(s < a < e for s, e in hits)
         if is_delim and not inside:
-            if toks[start:a]: segs.append(Segment(''.join(x for x, _ in cur).strip(), start, toks[start:a], after))
-            cur, start, after = [], b, p.strip()
+            if toks[start:a]: segs.append(Segment(_unmark(cur), start, toks[start:a], after))
+            # the delimiters since the last segment, all of them (`. ⁞` is not a bare quote boundary)
+            cur, start, after = [], b, p.strip() if toks[start:a] else after + p.strip()
         else: cur.append((p, is_delim))
-    if toks[start:]: segs.append(Segment(''.join(x for x, _ in cur).strip(), start, toks[start:], after))
+    if toks[start:]: segs.append(Segment(_unmark(cur), start, toks[start:], after))
     return segs, toks, hits
 
 def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
@@ -285,11 +294,18 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #c4b5464d
-def _content(text:str, asked:frozenset=frozenset())->list[str]:
+# %% ../nbs/20_rules.ipynb #0c93a34a
+def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
-    rest = _GENERIC.sub(' ', _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', text)))
-    return [t for t in answer_tokens(rest) if t not in _FILLER and t not in _CLAUSE and t not in _TRIVIAL and t not in asked]
+    plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
+    def words(t): return [w for w in answer_tokens(t) if w not in _FILLER and w not in _TRIVIAL and w not in asked and w not in _UNITS]
+    named = [w for w in words(plain if generic else _GENERIC.sub(' ', plain)) if w not in _CLAUSE]
+    # standing alone, a generic or function word is itself a candidate (`object`, `do`, `class` are answers too)
+    return named or (words(plain)[:3] if bare and len(words(plain)) <= 2 else [])
+
+def _words(toks)->float:
+    "Length in words, symbols not counted and a CJK character counting half a word."
+    return _size([t for t in toks if re.search(r'\w', t)])
 
 def _stem(t:str)->str: return t[:-1] if len(t) > 3 and t.endswith('s') else t
 
@@ -302,12 +318,12 @@ def _is_candidate(seg:Segment, asked:frozenset, strict:bool)->bool:
     "Whether a segment without the gold names another answer: short, not negated, not an explanation."
     if _NEGATED_START.search(seg.text) or abstains(seg.text): return False
     if seg.after == '⟨' and not strict and not _HEDGE_PHRASES.search(seg.text): return False  # a gloss, in evaluation
-    content = _content(seg.text, asked)
+    content = _content(seg.text, asked, bare=True)
     if not content: return False
     core = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', seg.text)))
     hedged = bool(_HEDGE_PHRASES.search(seg.text) or _ALTERNATIVE.search(seg.after))
-    if strict: return _size(core) <= 6 or hedged and _size(core) <= 10
-    return (_size(core) <= 6 and not any(t in _CLAUSE for t in core)) or (hedged and _size(core) <= 10)
+    if strict: return _words(core) <= 6 or hedged and _words(core) <= 10
+    return (_words(core) <= 6 and not any(t in _CLAUSE for t in core)) or (hedged and _words(core) <= 10)
 
 def _run_around(toks:tuple, s:int, e:int)->tuple[int, int]:
     "The clause-free stretch of tokens around the mention toks[s:e]."
@@ -316,16 +332,21 @@ def _run_around(toks:tuple, s:int, e:int)->tuple[int, int]:
     while b < len(toks) and toks[b] not in _CLAUSE: b += 1
     return a, b
 
-def _glued(text:str, forms:list[tuple], asked:frozenset, numeric:bool)->bool:
+def _glued(text:str, forms:list[tuple], asked:frozenset)->bool:
     "Whether another name is glued to the gold with only spaces (`HashMap TreeMap`, `是哈希函数散列表`)."
-    toks = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', text)))
+    toks = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _ABSTAIN.sub(' ', text))))
     gold = {t for f in forms for t in f}
     for s, e in _span_hits(toks, forms)[0]:
         a, b = _run_around(toks, s, e)
-        # a number's unit or noun follows it (`4 arguments`, `128 bit`); a name before it is another answer (`flex 304`)
-        after = [t for t in toks[e:b] if _NUMBER.fullmatch(t)] if numeric else toks[e:b]
-        if _content(' '.join([*toks[a:s], *after]), asked | gold): return True
+        # a generic noun after the gold describes it (`len function`, `Softmax 函数`); before it, it is another name
+        if _content(' '.join(toks[a:s]), asked | gold, generic=True) or _content(' '.join(toks[e:b]), asked | gold): return True
     return False
+
+def echoes(text:str, question:str|None)->bool:
+    "Whether an answer only restates the question (most of its words, and nothing else)."
+    asked = question_words(question)
+    said = _content(text)
+    return bool(said) and set(said) <= asked and len(set(said)) >= 0.5 * len(set(_content(question or '')))
 
 class Commitment(NamedTuple):
     "What an answer commits to: the gold's mentions, the other candidates it names, and how it hedges."
@@ -342,20 +363,29 @@ def commitment(text:str,            # an answer (reasoning removed)
               )->Commitment:
     "What an answer commits to, read segment by segment."
     asked = question_words(question)
-    segs, toks, hits = answer_segments(text, forms)
+    segs, toks, hits = answer_segments(text, forms, strict)
+    # a segment that restates the question says nothing, even where the question holds the gold
+    segs = [g for g in segs if not (question and echoes(g.text, question))]
     said = [(g, _ABSTAIN.search(g.text)) for g in segs]
     # in a segment that says it does not know, what follows the admission is its object (`not sure which one it is`),
     # and only what comes before it is said
     stated = [(g, g.text[:m.start()] if m else g.text) for g, m in said]
-    ranges = [(g.start, g.start + (len(answer_tokens(t)) if t != g.text else len(g.tokens))) for g, t in stated]
-    free = [(s, e) for s, e in hits if any(a <= s < b and not _negated(toks[a:], s - a) for a, b in ranges)]
+    says = any(m for _, m in said)
+    def committed(k, s):
+        "Whether the mention at token s, in segment k, is said: not negated, not the object of an admission."
+        g, t = stated[k]
+        if not g.start <= s < g.start + (len(answer_tokens(t)) if t != g.text else len(g.tokens)): return False
+        # with an admission, naming only what the question names commits to nothing
+        if says and not _content(g.text, asked | {x for f in forms for x in f}) and set(_content(g.text, bare=True)) <= asked: return False
+        # a quoted name is cut from its words only in reward use: `not "HashMap"` is still a negation
+        lo = segs[k-1].start if k and g.after == '⁞' else g.start
+        return not _negated(toks[lo:], s - lo)
+    free = [(s, e) for s, e in hits if any(committed(k, s) for k in range(len(segs)))]
     gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
     alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
     others = [g for g in segs if g not in gold_segs and _is_candidate(g, frozenset() if alternatives else asked, strict)]
-    numeric = any(_NUMBER.fullmatch(t) for f in forms for t in f)
-    glued = strict and any(_glued(g.text, forms, asked, numeric) for g in gold_segs if not _NEGATED_START.search(g.text))
-    says = any(m for _, m in said)
-    content = bool(free) or any(_content(t, asked if says else frozenset()) for _, t in stated)
+    glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs if not _NEGATED_START.search(g.text))
+    content = bool(free) or any(_content(t, asked if says else frozenset(), bare=t == g.text) for g, t in stated)
     return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))))
 
 # %% ../nbs/20_rules.ipynb #9e4a447d
@@ -416,20 +446,13 @@ def _in_lead(resp:tuple, start:int, end:int, lead:int)->bool:
     # a gold that holds a full stop runs past the first sentence: the sentence then ends with the gold
     return start < lead and _size(resp[:max(lead, end)]) - _size(resp[start:end]) <= LEAD_WORDS
 
-def _words(toks:tuple)->float: return _size([t for t in toks if re.search(r'\w', t)])
-
-def echoes(text:str, question:str|None)->bool:
-    "Whether an answer only restates the question (most of its words, and nothing else)."
-    asked = question_words(question)
-    said = _content(text)
-    return bool(said) and set(said) <= asked and len(set(said)) >= 0.5 * len(set(_content(question or '')))
 
 def said_anything(text:str)->bool:
     "Whether an answer holds anything besides lead-ins and hedges (`Solution`, `Final answer:`, `Let's think step by step`)."
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #28267022
+# %% ../nbs/20_rules.ipynb #33583e60
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
@@ -460,7 +483,7 @@ def _grade(text, gold, aliases, question, strict)->RuleVerdict:
     hits, how = _span_hits(resp, forms)
     if not hits and any(_NUMBER.fullmatch(t) for f in forms for t in f) and spell_numbers(text) != text:
         # a number gold, and number words in the answer: read them as digits (`four` for `4`)
-        text = spell_numbers(text); resp = answer_tokens(text)
+        text, question = spell_numbers(text), question and spell_numbers(question); resp = answer_tokens(text)
         if resp in forms: return RuleVerdict(Verdict.CORRECT, 0.9, 'number_words')
         hits, how = _span_hits(resp, forms)
         how = 'number_words'
