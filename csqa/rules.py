@@ -199,7 +199,7 @@ _NUMBERED = re.compile(r'^[ \t]*(?:\d{1,2}[.)、:]|\(\d{1,2}\)|[a-h][.)])[ \t]+'
 _DELIM = re.compile(r"""(
     \n+ | [;|；，。！？、\[\]【】{}⟨⟩⁞] | [!?:](?=\s|$|[\u3400-\u9fff]) | (?<!\d),|,(?!\d{3}(?!\d)) | (?<!/)/(?!/)
   | (?<!&)&(?!&) | (?<!\+)\+(?!\+) | -> | => | \.{2,} | …+ | \.(?=\s|$) | \s[-–—]+\s | [–—]+
-  | \b(?:or|and|vs|versus|nor|but|rather|plus|then|though|although)\b\.?
+  | (?<![\w-])(?:or|and|vs|versus|nor|but|rather|plus|then|though|although)(?![\w-])\.?
   | 或者 | 或(?!许) | 还是 | 要么 | 和 | 与 | 以及 | 及 | 但是 | 但 | 不过 | 而是 | (?<!或)也(?!许)
 )""", re.X)
 _QUOTED_APART = re.compile(r'(?:(?<=[`"」』”》])|(?<=\*\*))[ \t]+(?=[`"「『“《]|\*\*)')  # `"A" "B"`: two quoted names, two answers
@@ -294,7 +294,7 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #0c93a34a
+# %% ../nbs/20_rules.ipynb #64669205
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
@@ -452,7 +452,7 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #33583e60
+# %% ../nbs/20_rules.ipynb #a3c518f1
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
