@@ -13,10 +13,10 @@ from .runs import check_answers, answer_statuses
 from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
-__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'USES', 'JUDGED_IN_REWARD', 'normalize_text', 'tokens',
-           'answer_tokens', 'gold_forms', 'abstains', 'Segment', 'answer_segments', 'question_words', 'echoes',
-           'Commitment', 'commitment', 'spell_numbers', 'RuleVerdict', 'said_anything', 'grade_rules',
-           'grade_answers_rules']
+__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'USES', 'JUDGED_IN_REWARD', 'STRUCTURAL_RULES',
+           'normalize_text', 'tokens', 'answer_tokens', 'gold_forms', 'abstains', 'Segment', 'answer_segments',
+           'question_words', 'echoes', 'Commitment', 'commitment', 'spell_numbers', 'RuleVerdict', 'said_anything',
+           'grade_rules', 'grade_answers_rules']
 
 # %% ../nbs/20_rules.ipynb #785331f7
 _CJK = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff'
@@ -238,6 +238,10 @@ _CLAUSE = {'is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have
            'when', 'why', 'how', 'if', 'because', 'since', 'while', 'than', 'to', 'of', 'on', 'in', 'at', 'by', 'for',
            'with', 'from', 'into', 'about', 'through', 'over', 'under', 'it', 'they', 'we', 'you', 'he', 'she', 'its',
            'their', 'your', 'there', 'these', 'those', 'this', 'i', 'me', 'my',
+           # verbs that state an answer (`it takes 4 arguments`, `it stands for X`): what follows them is the answer
+           'takes', 'take', 'uses', 'use', 'returns', 'return', 'gives', 'means', 'called', 'named', 'equals', 'stands',
+           'holds', 'listens', 'runs', 'needs', 'requires', 'accepts', 'contains', 'stores', 'defines', 'creates',
+           'prints', 'outputs', 'produces', 'introduced', 'invented', 'developed', 'proposed', 'known', 'set', 'get',
            '的', '了', '在', '用', '来', '把', '被', '会', '能', '就', '都', '它', '这', '那', '我', '你', '他', '们', '其', '以',
            '对', '于', '中', '时', '所', '让', '使', '由', '将', '要', '有', '没', '可', '是', '为', '从', '向', '而', '并'}
 _FILLER = {'the', 'a', 'an', 'i', 'me', 'my', 'we', 'um', 'uh', 'am', 'sorry', 'afraid', 'honestly', 'please', 's', 'm', 'd', 're', 've', 'll', 't', 'so', 'also', 'just', 'really', 'very', 'only',
@@ -294,14 +298,14 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #64669205
+# %% ../nbs/20_rules.ipynb #2576839f
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
     def words(t): return [w for w in answer_tokens(t) if w not in _FILLER and w not in _TRIVIAL and w not in asked and w not in _UNITS]
     named = [w for w in words(plain if generic else _GENERIC.sub(' ', plain)) if w not in _CLAUSE]
     # standing alone, a generic or function word is itself a candidate (`object`, `do`, `class` are answers too)
-    return named or (words(plain)[:3] if bare and len(words(plain)) <= 2 else [])
+    return named or (words(plain) if bare and len(words(plain)) == 1 else [])
 
 def _words(toks)->float:
     "Length in words, symbols not counted and a CJK character counting half a word."
@@ -332,6 +336,8 @@ def _run_around(toks:tuple, s:int, e:int)->tuple[int, int]:
     while b < len(toks) and toks[b] not in _CLAUSE: b += 1
     return a, b
 
+def _joined(toks)->str: return ''.join(t if _is_cjk(t) else f' {t} ' for t in toks)
+
 def _glued(text:str, forms:list[tuple], asked:frozenset)->bool:
     "Whether another name is glued to the gold with only spaces (`HashMap TreeMap`, `是哈希函数散列表`)."
     toks = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _ABSTAIN.sub(' ', text))))
@@ -339,7 +345,7 @@ def _glued(text:str, forms:list[tuple], asked:frozenset)->bool:
     for s, e in _span_hits(toks, forms)[0]:
         a, b = _run_around(toks, s, e)
         # a generic noun after the gold describes it (`len function`, `Softmax 函数`); before it, it is another name
-        if _content(' '.join(toks[a:s]), asked | gold, generic=True) or _content(' '.join(toks[e:b]), asked | gold): return True
+        if _content(_joined(toks[a:s]), asked | gold, generic=True) or _content(_joined(toks[e:b]), asked | gold): return True
     return False
 
 def echoes(text:str, question:str|None)->bool:
@@ -384,7 +390,8 @@ def commitment(text:str,            # an answer (reasoning removed)
     gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
     alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
     others = [g for g in segs if g not in gold_segs and _is_candidate(g, frozenset() if alternatives else asked, strict)]
-    glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs if not _NEGATED_START.search(g.text))
+    glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs
+                           if any(g.start <= s < g.start + len(g.tokens) for s, _ in free))
     content = bool(free) or any(_content(t, asked if says else frozenset(), bare=t == g.text) for g, t in stated)
     return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))))
 
@@ -452,11 +459,15 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #a3c518f1
+# %% ../nbs/20_rules.ipynb #03328be2
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
 JUDGED_IN_REWARD = frozenset({'hedged', 'span', 'numeric', 'number_words', 'partial', 'no_match_long_gold'})
+# what an answer commits to rather than whether it is right: in reward use these settle a completion whatever the
+# grader behind the reward (a judge included)
+STRUCTURAL_RULES = frozenset({'no_response', 'no_answer', 'echo', 'abstain', 'candidate_list', 'retracted', 'negated',
+                              'hedged_wrong', 'span_in_long'})
 
 def _certain_in_reward(rv:RuleVerdict, use:str)->RuleVerdict:
     return rv if use == 'evaluation' or rv.rule in JUDGED_IN_REWARD else rv._replace(confidence=1.0)
