@@ -298,7 +298,7 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #2576839f
+# %% ../nbs/20_rules.ipynb #3a44cc48
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
@@ -377,22 +377,26 @@ def commitment(text:str,            # an answer (reasoning removed)
     # and only what comes before it is said
     stated = [(g, g.text[:m.start()] if m else g.text) for g, m in said]
     says = any(m for _, m in said)
-    def committed(k, s):
-        "Whether the mention at token s, in segment k, is said: not negated, not the object of an admission."
+    def said_at(k, s):
+        "How the mention at token s is said in segment k: 'free', 'negated', or None (not there, or the object of an admission)."
         g, t = stated[k]
-        if not g.start <= s < g.start + (len(answer_tokens(t)) if t != g.text else len(g.tokens)): return False
+        if not g.start <= s < g.start + (len(answer_tokens(t)) if t != g.text else len(g.tokens)): return None
         # with an admission, naming only what the question names commits to nothing
-        if says and not _content(g.text, asked | {x for f in forms for x in f}) and set(_content(g.text, bare=True)) <= asked: return False
+        if says and not _content(g.text, asked | {x for f in forms for x in f}) and set(_content(g.text, bare=True)) <= asked: return None
         # a quoted name is cut from its words only in reward use: `not "HashMap"` is still a negation
         lo = segs[k-1].start if k and g.after == '⁞' else g.start
-        return not _negated(toks[lo:], s - lo)
-    free = [(s, e) for s, e in hits if any(committed(k, s) for k in range(len(segs)))]
+        return 'negated' if _negated(toks[lo:], s - lo) else 'free'
+    how = [{said_at(k, s) for k in range(len(segs))} for s, _ in hits]
+    free = [h for h, w in zip(hits, how) if 'free' in w]
+    negated = [h for h, w in zip(hits, how) if 'negated' in w and 'free' not in w]
     gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
     alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
     others = [g for g in segs if g not in gold_segs and _is_candidate(g, frozenset() if alternatives else asked, strict)]
     glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs
                            if any(g.start <= s < g.start + len(g.tokens) for s, _ in free))
-    content = bool(free) or any(_content(t, asked if says else frozenset(), bare=t == g.text) for g, t in stated)
+    # `not TreeMap` only rules something out: it commits to nothing
+    content = bool(free or negated) or any(_content(t, asked if says else frozenset(), bare=t == g.text)
+                                for g, t in stated if not _NEGATED_START.search(t))
     return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))))
 
 # %% ../nbs/20_rules.ipynb #9e4a447d
@@ -459,7 +463,7 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #03328be2
+# %% ../nbs/20_rules.ipynb #373a3976
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
@@ -514,6 +518,7 @@ def _grade(text, gold, aliases, question, strict)->RuleVerdict:
         if said.abstains: return RuleVerdict(Verdict.CORRECT, 0.7, 'hedged')
         return RuleVerdict(Verdict.CORRECT, 0.9 if short else 0.75, how)
     if said.abstains: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'hedged_wrong')
+    if said.retracts: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'retracted')
     if any(_spans(resp, f) and 2*len(resp) >= len(f) for f in forms):
         return RuleVerdict(Verdict.INCORRECT, 0.5, 'partial')
     if min((_words(f) for f in forms), default=0) > LONG_GOLD: return RuleVerdict(Verdict.INCORRECT, 0.4, 'no_match_long_gold')
