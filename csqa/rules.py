@@ -219,7 +219,7 @@ _HEDGE_PHRASES = re.compile(r"""
 """, re.X)
 _LEAD_IN = re.compile(r"""
     \b(?:the\s+)?(?:final\s+)?answer(?:\s+(?:is|would\s+be))?\b | \b(?:it|this|that|which)\s*(?:'s|is|was|are)\b
-  | \bthe\s+(?:result|output)\s+is\b | \b(?:solution|thought\s+process|step\s+by\s+step|let'?s\s+(?:solve|think)(?:\s+(?:this|about\s+it))?)\b
+  | \bthe\s+(?:result|output)\s+is\b | \b(?:solution|thought\s+process|step\s+by\s+step|let'?s\s+(?:solve|think)(?:\s+(?:this|about\s+it))?(?:\s+(?:problem|question))?)\b
   | \b(?:first|so|well|hmm+|ok(?:ay)?|yes|sure|also|actually|honestly|sorry|just|here|the|an?)\b
   | 答案(?:是|为)? | 就是 | 解题过程 | 思考过程 | 解题思路 | 让我们一步一步地?解决这个问题 | 一步一步 | (?<![\u4e00-\u9fff])解(?![\u4e00-\u9fff]) | ^是
 """, re.X)
@@ -231,8 +231,10 @@ _GENERIC = re.compile(r"""\b(?:keyword|function|method|class|type|operator|comma
     answer|question|information)s?\b
   | 函数 | 关键字 | 方法 | 类型 | 命令 | 选项 | 端口 | 模块 | 属性 | 语句 | 算法 | 协议 | 格式 | 标准 | 版本 | 文件 | 标签 | 元素 | 接口
   | 语言 | 默认 | 参数 | 问题 | 答案 | 信息 | [个种类]""", re.X)
-_NEGATED_START = re.compile(r"^\s*(?:(?:it|that|this|the\s+answer)\s*(?:is|'s)\s*)?(?:definitely\s+|certainly\s+|surely\s+)?"
-                            r"(?:not|no|never|isn't|is\s+not|rather\s+than|instead\s+of|unlike|except)\b|^\s*(?:答案)?(?:肯定|绝对)?(?:不是|并非|而不是|非|不)")
+_NEGATED_START = re.compile(r"^\s*(?:(?:it|that|this|the\s+answer)\s+)?(?:is\s+|'s\s+)?(?:definitely\s+|certainly\s+|surely\s+)?"
+                            r"(?:not|no|never|isn't|rather\s+than|instead\s+of|unlike|except)\b"
+                            r"|^\s*(?:答案)?(?:肯定|绝对)?(?:不是|并非|而不是|非|不)")
+_NEGATED_END = re.compile(r"(?:\bnot|\bno|\bnever|isn't|不是|并非|而不是|非|不)\s*$")  # `not "HashMap"`: the quote is negated
 _CLAUSE = {'is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have', 'had', 'does', 'do', 'did', 'can', 'could',
            'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'that', 'which', 'who', 'whom', 'whose', 'where',
            'when', 'why', 'how', 'if', 'because', 'since', 'while', 'than', 'to', 'of', 'on', 'in', 'at', 'by', 'for',
@@ -248,7 +250,7 @@ _FILLER = {'the', 'a', 'an', 'i', 'me', 'my', 'we', 'um', 'uh', 'am', 'sorry', '
            '我', '你', '的', '了', '吧', '呢', '啊', '呀', '嗯', '哦', '这', '那', '个', '是', '也', '就', '都', '很', '太', '还', '又', '此', '抱', '歉', '对', '不', '起'}
 _RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather|on\s+second\s+thought|(?:at\s+)?first\s+i\s+thought)\b
   | \bno\s*[,.!;:—-] | \bnope\b | \b(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:right|correct))\b
-  | 不对 | 错了 | 错误 | 更正 | 其实 | 应该是 | 说错 | 哦不 | 不，""", re.X)
+  | 不对 | 错了 | 错误 | 更正 | 其实 | 应该是 | 说错 | 哦不 | 不\s*[,，]""", re.X)
 
 _TRIVIAL = set('.,:;"\'`*-_()[]{}⟨⟩~…?!')  # punctuation that names nothing; `>`, `@`, `===` can be answers
 
@@ -298,7 +300,7 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #3a44cc48
+# %% ../nbs/20_rules.ipynb #2f7e8330
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
@@ -354,6 +356,9 @@ def echoes(text:str, question:str|None)->bool:
     said = _content(text)
     return bool(said) and set(said) <= asked and len(set(said)) >= 0.5 * len(set(_content(question or '')))
 
+# delimiters that can sit inside one name (`Research and Development`, `TCP/IP`, a gloss, a quote)
+_WITHIN_NAME = re.compile(r"[⁞⟨⟩/&–—-]*|(?:and|与|和)")
+
 class Commitment(NamedTuple):
     "What an answer commits to: the gold's mentions, the other candidates it names, and how it hedges."
     hits: list            # the gold's mentions (token spans) outside negations
@@ -361,6 +366,7 @@ class Commitment(NamedTuple):
     content: bool         # whether it says anything that could be an answer at all
     abstains: bool        # whether it says it does not know
     retracts: bool        # whether it takes something back (`actually no`, `不对`)
+    negated: list = []    # the gold's mentions it negates (`not HashMap`)
 
 def commitment(text:str,            # an answer (reasoning removed)
                forms:list[tuple],   # the gold's token forms
@@ -386,18 +392,23 @@ def commitment(text:str,            # an answer (reasoning removed)
         # a quoted name is cut from its words only in reward use: `not "HashMap"` is still a negation
         lo = segs[k-1].start if k and g.after == '⁞' else g.start
         return 'negated' if _negated(toks[lo:], s - lo) else 'free'
+    def negated_seg(k):
+        "Whether segment k only rules something out; a quoted name or a gloss goes with the negation before it."
+        if _NEGATED_START.search(stated[k][1]): return True
+        return bool(k and _WITHIN_NAME.fullmatch(segs[k].after) and (negated_seg(k-1) or _NEGATED_END.search(segs[k-1].text)))
     how = [{said_at(k, s) for k in range(len(segs))} for s, _ in hits]
     free = [h for h, w in zip(hits, how) if 'free' in w]
     negated = [h for h, w in zip(hits, how) if 'negated' in w and 'free' not in w]
     gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
     alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
-    others = [g for g in segs if g not in gold_segs and _is_candidate(g, frozenset() if alternatives else asked, strict)]
+    others = [g for k, g in enumerate(segs) if g not in gold_segs and not negated_seg(k)
+              and _is_candidate(g, frozenset() if alternatives else asked, strict)]
     glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs
                            if any(g.start <= s < g.start + len(g.tokens) for s, _ in free))
     # `not TreeMap` only rules something out: it commits to nothing
     content = bool(free or negated) or any(_content(t, asked if says else frozenset(), bare=t == g.text)
-                                for g, t in stated if not _NEGATED_START.search(t))
-    return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))))
+                                           for k, (g, t) in enumerate(stated) if not negated_seg(k))
+    return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))), negated)
 
 # %% ../nbs/20_rules.ipynb #9e4a447d
 _EN_UNITS = {w: k for k, w in enumerate('zero one two three four five six seven eight nine ten eleven twelve thirteen '
@@ -463,7 +474,7 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #373a3976
+# %% ../nbs/20_rules.ipynb #2cbaaccb
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
@@ -512,11 +523,12 @@ def _grade(text, gold, aliases, question, strict)->RuleVerdict:
             return RuleVerdict(Verdict.INCORRECT, 0.4, 'span_in_long')
         if said.others or any(_listed(resp, s, e) for s, e in hits):
             return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'retracted' if said.retracts else 'candidate_list')
-        if not said.hits:
-            return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated' if all(_negated(resp, s) for s, _ in hits) else 'no_match')
+        if not said.hits:  # every mention negated, or the object of an admission (`not sure if it is X`)
+            return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated' if said.negated else 'hedged_wrong' if said.abstains else 'no_match')
         if _retracted(text, resp, hits): return RuleVerdict(Verdict.INCORRECT, 0.6, 'retracted')
         if said.abstains: return RuleVerdict(Verdict.CORRECT, 0.7, 'hedged')
         return RuleVerdict(Verdict.CORRECT, 0.9 if short else 0.75, how)
+    if said.others >= 2: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'candidate_list')
     if said.abstains: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'hedged_wrong')
     if said.retracts: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'retracted')
     if any(_spans(resp, f) and 2*len(resp) >= len(f) for f in forms):
