@@ -221,6 +221,7 @@ _LEAD_IN = re.compile(r"""
     \b(?:the\s+)?(?:final\s+)?answer(?:\s+(?:is|would\s+be))?\b | \b(?:it|this|that|which)\s*(?:'s|is|was|are)\b
   | \bthe\s+(?:result|output)\s+is\b | \b(?:solution|thought\s+process|step\s+by\s+step|let'?s\s+(?:solve|think)(?:\s+(?:this|about\s+it))?(?:\s+(?:problem|question))?)\b
   | \b(?:first|so|well|hmm+|ok(?:ay)?|yes|sure|also|actually|honestly|sorry|just|here|the|an?)\b
+  | \b(?:frankly|to\s+be\s+honest|truthfully)\b | 说实话 | 老实说 | 坦白(?:地)?说 | 实话说
   | 答案(?:是|为)? | 就是 | 解题过程 | 思考过程 | 解题思路 | 让我们一步一步地?解决这个问题 | 一步一步 | (?<![\u4e00-\u9fff])解(?![\u4e00-\u9fff]) | ^是
 """, re.X)
 _LEAD_START = re.compile(rf'^(?:\s|{_LEAD_IN.pattern})+', re.X)
@@ -270,7 +271,9 @@ def answer_segments(text:str, # an answer
     "The answer cut at delimiters (punctuation, newlines, `or`/`and`/`vs`, `或`/`和`/`、` …), list markers removed."
     # an admission is one phrase (`N/A`, `I'd rather not guess`), whatever delimiters it holds
     t = _QUOTED_APART.sub('\n', _folded(text))
-    if strict: t = _QUOTED.sub(lambda m: f'⁞{m[0]}⁞', t)
+    # a tab never sits inside prose; in reward use neither does a run of spaces, nor a quote around one name
+    t = t.replace('\t', '\n')
+    if strict: t = _QUOTED.sub(lambda m: f'⁞{m[0]}⁞', re.sub(r' {2,}', '\n', t))
     t = _ABSTAIN.sub(' unknown ', t)
     t = _BULLET.sub('\n', t.replace('**', ' '))
     if len(_NUMBERED.findall(t)) >= 2: t = _NUMBERED.sub('\n', t)  # `1. A\n2. B`; a lone `4.` is an answer
@@ -300,7 +303,7 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #2f7e8330
+# %% ../nbs/20_rules.ipynb #d83a9ff0
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
@@ -474,7 +477,7 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #2cbaaccb
+# %% ../nbs/20_rules.ipynb #80804140
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)
