@@ -29,11 +29,12 @@ def grade_answers_cascade(answers:pl.DataFrame,   # an answers table (CONTRACTS 
                           cache=None,             # a `csqa.cache.GenerationCache`, or None
                           stats:dict|None=None,   # receives the judge's cache hits and misses
                           desc:str|None='judge',  # progress-bar label; None hides it
+                          use:str='evaluation',   # 'reward': the rules' verdicts on an answer's form are final (`csqa.rules`)
                          )->pl.DataFrame:         # the grades table, `grader="cascade"`, plus `decided_by`
     "Grade with the rules, and with the judge where the rules are less sure than `threshold`."
     if not 0 <= threshold <= 1: raise UsageError(f'threshold must be in [0, 1], got {threshold}')
     answers = check_answers(answers)
-    rules = grade_answers_rules(answers).with_columns(pl.lit('rules').alias('decided_by'))
+    rules = grade_answers_rules(answers, use).with_columns(pl.lit('rules').alias('decided_by'))
     unsure = sent_to_judge(rules, threshold).to_list()
     out = rules.with_columns(pl.lit('cascade').alias('grader'))
     if any(unsure):

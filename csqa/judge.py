@@ -14,8 +14,8 @@ from .runs import check_answers, answer_statuses
 from .grades import make_grades, verdict_counts, UNGRADED_VERDICTS
 
 # %% auto #0
-__all__ = ['JUDGE_TEMPLATES', 'VERDICT_LETTERS', 'judge_template', 'template_hash', 'judge_template_hashes', 'judge_messages',
-           'parse_judge', 'grader_name', 'judge_requests', 'grade_answers_judge', 'judge_info']
+__all__ = ['JUDGE_TEMPLATES', 'VERDICT_LETTERS', 'judge_template', 'template_hash', 'judge_template_hashes', 'fence',
+           'judge_messages', 'parse_judge', 'grader_name', 'judge_requests', 'grade_answers_judge', 'judge_info']
 
 # %% ../nbs/21_judge.ipynb #d8cfe70c
 JUDGE_TEMPLATES = {'en': 'judge_en.txt', 'zh': 'judge_zh.txt'}
@@ -37,13 +37,19 @@ def judge_template_hashes()->dict[str, str]:
 # %% ../nbs/21_judge.ipynb #9d1474a2
 _SLOT = re.compile(r'\{(question|target|predicted)\}')
 
+def fence(text:str, # the answer to grade
+         )->str:    # the answer between an opening and a closing tag
+    "The answer fenced by tags named after its own hash, so nothing inside it can close the fence."
+    tag = f"answer-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
+    return f'<{tag}>\n{text}\n</{tag}>'
+
 def judge_messages(question:str,       # the question
                    gold:str,           # the gold target
                    response:str|None,  # the answer to grade (`answer_text`; reasoning blocks are removed here too)
                    lang:str|None='en', # the item's language; picks the rubric
                   )->list[dict]:       # one user message
     "The chat sent to the judge for one answer."
-    values = {'question': question, 'target': gold, 'predicted': strip_reasoning(response) or ''}
+    values = {'question': question, 'target': gold, 'predicted': fence(strip_reasoning(response) or '')}
     return [{'role': 'user', 'content': _SLOT.sub(lambda m: values[m[1]], judge_template(lang))}]
 
 # %% ../nbs/21_judge.ipynb #a8d7b7a4

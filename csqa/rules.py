@@ -8,13 +8,15 @@ import re, unicodedata
 from decimal import Decimal
 from typing import NamedTuple
 import polars as pl
-from .schema import Verdict, strip_reasoning
+from .schema import Verdict, UsageError, strip_reasoning
 from .runs import check_answers, answer_statuses
 from .grades import make_grades, UNGRADED_VERDICTS
 
 # %% auto #0
-__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'normalize_text', 'tokens', 'answer_tokens',
-           'gold_forms', 'abstains', 'spell_numbers', 'RuleVerdict', 'grade_rules', 'grade_answers_rules']
+__all__ = ['SHORT_ANSWER', 'LONG_GOLD', 'DISTINCTIVE_CHARS', 'LEAD_WORDS', 'USES', 'JUDGED_IN_REWARD', 'STRUCTURAL_RULES',
+           'normalize_text', 'tokens', 'answer_tokens', 'gold_forms', 'abstains', 'Segment', 'answer_segments',
+           'question_words', 'echoes', 'Commitment', 'commitment', 'spell_numbers', 'RuleVerdict', 'said_anything',
+           'grade_rules', 'grade_answers_rules']
 
 # %% ../nbs/20_rules.ipynb #785331f7
 _CJK = '\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff'
@@ -38,7 +40,8 @@ _DROPPED = {',', '、', '。', 'the', 'an'}
 
 def normalize_text(text:str)->str:
     "Case-, width- and quote-normalised text (NFKC, casefold, code quotes and empty call parens removed)."
-    s = unicodedata.normalize('NFKC', text).casefold()
+    # a full-width colon ends a label (`答案：::1`); NFKC would glue it to what follows
+    s = unicodedata.normalize('NFKC', text.replace('：', ': ')).casefold()
     s = _QUOTES.sub(' ', s)
     s = _LONE_APOSTROPHE.sub(' ', s)
     s = _EMPTY_CALL.sub(r'\1', s)
@@ -127,18 +130,33 @@ def gold_forms(gold:str, # a gold answer, e.g. `哈希函数（Hash Function）`
     return list(dict.fromkeys(f.strip() for f in forms if f.strip()))
 
 # %% ../nbs/20_rules.ipynb #bc011e53
-_ABSTAIN = re.compile(r'''
-    \bi\s*(?:do\s*not|don't|dont)\s+know\b | \bno\s+idea\b | \b(?:not|un)sure\b | \bnot\s+(?:certain|sure)\b
-  | \b(?:cannot|can't|can\s+not|unable\s+to|not\s+able\s+to)\s+(?:determine|answer|say|tell|know|confirm|verify|be\s+certain)\b
-  | \b(?:do\s*not|don't)\s+have\s+(?:enough\s+|reliable\s+|sufficient\s+)?(?:information|knowledge|data|context)\b
-  | \bnot\s+enough\s+(?:information|context)\b | \bno\s+(?:reliable\s+)?information\b | \bit\s+depends\b
-  | 不知道 | 不清楚 | 不确定 | 无法确定 | 不能确定 | 难以确定 | 无法回答 | 不能回答 | 无法判断 | 难以判断 | 无法得知
-  | 没有足够的?信息 | 信息不足 | 取决于 | 视情况而定 | 不太了解 | 不了解
-''', re.X)
+_ABSTAIN = re.compile(r"""
+    \b(?:i\s+)?(?:really\s+)?(?:do\s*not|don't|dont|did\s*not|didn't)\s+(?:really\s+|actually\s+)?(?:know|recall|remember)\b
+  | \b(?:have\s+)?(?:no|not\s+a|not\s+the\s+slightest)\s+(?:idea|clue)\b | \bidk\b | \bdunno\b | \bno\s+comment\b
+  | \b(?:not|un)\s*(?:sure|certain)\b | \bnot\s+(?:confident|positive)\b | \buncertain\b
+  | \b(?:cannot|can't|can\s+not|couldn't|could\s+not|unable\s+to|not\s+able\s+to|won't|will\s+not)\s+(?:\w+\s+)?
+      (?:determine|answer|say|tell|know|confirm|verify|recall|remember|provide|find|give|help|guess|be\s+(?:certain|sure))\b
+  | \b(?:i\s+)?(?:forgot|forget|have\s+forgotten|'ve\s+forgotten)\b | \bslipped\s+my\s+mind\b
+  | \b(?:do\s*not|don't|lack|have\s+no|without)\s+(?:have\s+)?(?:enough|reliable|sufficient|that|this|the|an?|any)?\s*
+      (?:information|knowledge|data|context|details|answer|info)\b
+  | \b(?:not\s+enough|insufficient|no\s+reliable|no)\s+(?:information|context|data|knowledge)\b
+  | \bit\s+depends\b | \bdepends\s+on\s+(?:the|your|how|what|which|context)\b
+  | \bunknown\b | \bnot\s+known\b | \bn\s*/\s*a\b | \bno\s+answer\b
+  | \b(?:beyond|outside)\s+(?:my|the\s+scope\s+of\s+my)\s+(?:knowledge|expertise)\b
+  | \b(?:rather|prefer)\s+not\s+(?:to\s+)?(?:guess|answer|say)\b | \bnot\s+(?:going\s+to|gonna)\s+guess\b
+  | \b(?:hard|difficult|impossible)\s+to\s+(?:say|tell|know)\b | \bnot\s+something\s+i\s+know\b
+  | 不知道 | 不晓得 | 不太?清楚 | 不想(?:乱)?猜 | 不(?:乱)?猜 | 不太?确定 | 不敢(?:确定|肯定) | 没把握 | 无法(?:确定|回答|判断|得知|提供|给出|知道)
+  | 不能(?:确定|回答|提供) | 难以(?:确定|判断|回答) | 没(?:有)?(?:法|办法)(?:回答|确定) | 回答不了 | 答不上 | 不记得
+  | 记不(?:太)?(?:得|清) | 想不起 | 忘(?:了|记了) | 没有?(?:足够的?)?(?:信息|头绪) | 信息不足 | 毫无头绪 | 取决于
+  | 视情况而定 | 不太?了解 | 我不懂 | 说不(?:准|好|清) | 难说 | 不好说 | 未知 | 不详 | 无从(?:得知|知晓) | 不得而知
+  | 超出了?我的知识 | 知识范围之外 | 无可奉告 | 没有答案
+""", re.X)
+
+def _folded(text:str)->str: return unicodedata.normalize('NFKC', text.replace('：', ': ')).casefold().replace('\u2019', "'")
 
 def abstains(text:str)->bool:
-    "Whether `text` declines to answer (English or Chinese)."
-    return bool(_ABSTAIN.search(unicodedata.normalize('NFKC', text).casefold().replace('\u2019', "'")))
+    "Whether `text` says it does not know (English or Chinese), whatever else it says."
+    return bool(_ABSTAIN.search(_folded(text)))
 
 # %% ../nbs/20_rules.ipynb #2bafbfdb
 def _spans(needle:tuple, hay:tuple)->list[int]:
@@ -164,36 +182,236 @@ def _size(toks:tuple)->float:
     "Length in words, a CJK character counting half a word."
     return sum(0.5 if _is_cjk(t) else 1 for t in toks)
 
+def _span_hits(resp:tuple, forms:list[tuple])->tuple[list[tuple[int, int]], str]:
+    "The mentions of the gold in `resp` (token spans), and how they were found: as written, or as the same quantity."
+    hits = {(s, s+len(f)) for f in forms for s in _spans(f, resp)}
+    # a hit inside a longer hit (`Hash Function` inside `哈希函数(Hash Function)`) is not a separate mention
+    hits = [(s, e) for s, e in hits if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for s2, e2 in hits)]
+    if hits: return sorted(hits), 'span'
+    quantities = [_numbers(f)[0] for f in forms if len(_numbers(f)) == 1 and len(f) == 1 + (_numbers(f)[0][1] is not None)]
+    where = [i for i, t in enumerate(resp) if _NUMBER.fullmatch(t)]
+    hits = [(where[k], where[k]+1) for k, q in enumerate(_numbers(resp)) for g in quantities if _same_quantity(g, q)]
+    return hits, 'numeric'
+
 # %% ../nbs/20_rules.ipynb #f16b12c7
-_HEDGE = re.compile(r"\b(?:maybe|possibly|perhaps|probably|might|could|either|both|candidates?|alternatively)\b"
-                    r"|可能|也许|或许|大概|要么|还是|不确定")
-_SEPARATOR = re.compile(r"[,/;、，；]|\b(?:or|and|but)\b|或(?!许)|(?<!或)也(?!许)")  # 或许, 也许: hedges, not separators
-_LIST_SPLIT = re.compile(r"\s*(?:[,;、，；]|\s/\s|(?<=\d)/(?=\d)|/(?=\s))\s*")
-_CLAUSE_START = {'not', 'no', 'never', 'which', 'that', 'who', 'and', 'but', 'so', 'because', 'since', 'as', 'it',
-                 'this', 'i', 'a', 'an', 'the', 'is', 'by', 'in', 'with', 'for', 'of', 'e', 'eg', 'ie', 'like', 'such',
-                 'not', '不', '而', '即', '也', '它', '是', '但', '并', '非'}
-_RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather)\b
+_BULLET = re.compile(r'^[ \t]*(?:[-*•·]|#{1,6})[ \t]+', re.M)
+_NUMBERED = re.compile(r'^[ \t]*(?:\d{1,2}[.)、:]|\(\d{1,2}\)|[a-h][.)])[ \t]+', re.M)
+_DELIM = re.compile(r"""(
+    \n+ | [;|；，。！？、\[\]【】{}⟨⟩⁞] | [!?:](?=\s|$|[\u3400-\u9fff]) | (?<!\d),|,(?!\d{3}(?!\d)) | (?<!/)/(?!/)
+  | (?<!&)&(?!&) | (?<!\+)\+(?!\+) | -> | => | \.{2,} | …+ | \.(?=\s|$) | \s[-–—]+\s | [–—]+
+  | (?<![\w-])(?:or|and|vs|versus|nor|but|rather|plus|then|though|although)(?![\w-])\.?
+  | 或者 | 或(?!许) | 还是 | 要么 | 和 | 与 | 以及 | 及 | 但是 | 但 | 不过 | 而是 | (?<!或)也(?!许)
+)""", re.X)
+_QUOTED_APART = re.compile(r'(?:(?<=[`"」』”》])|(?<=\*\*))[ \t]+(?=[`"「『“《]|\*\*)')  # `"A" "B"`: two quoted names, two answers
+_QUOTED = re.compile(r'`[^`\n]+`|"[^"\n]+"|「[^」\n]+」|『[^』\n]+』|“[^”\n]+”|\*\*[^*\n]+\*\*')
+_PAREN = re.compile(r'(^|[\s\u3400-\u9fff])\(([^()]*)\)')  # a parenthesis after a space or a Chinese word; `f(x)` stays
+_ALTERNATIVE = re.compile(r"\b(?:or|either|vs|versus|nor|neither|and/or)\b|或者|或(?!许)|还是|要么")
+_HEDGE_PHRASES = re.compile(r"""
+    \b(?:maybe|perhaps|possibly|probably|likely|presumably|apparently|hopefully|definitely|certainly)\b
+  | \bi\s*(?:'d|would)?\s*(?:think|believe|guess|suppose|bet|say|assume|reckon)\b | \bmy\s+(?:best\s+)?guess(?:\s+is)?\b
+  | \bif\s+i\s+had\s+to\s+guess\b | \bi\s+(?:might|may|could)\s+be\s+(?:wrong|mistaken)\b | \bcorrect\s+me\s+if\s+i'?m\s+wrong\b
+  | \bnot\s+100\s*%\s*(?:sure|certain)?\b | \b(?:is|are|seems?)\s+(?:also\s+)?(?:possible|likely|plausible|an\s+option|a\s+candidate)\b
+  | \b(?:could|might|may|must|would|should)(?:\s+also)?\s+be\b | \b(?:another|other|one)\s+(?:option|candidate|possibility)\s+(?:is|would\s+be)\b
+  | \b(?:candidates?|options?|possibilities|choices)(?:\s+(?:are|include|would\s+be))?\b | \bsuch\s+as\b | \bany\s+of\b | \bone\s+of\b
+  | \b(?:(?:at\s+)?first|originally|initially)\s+i\s+(?:thought|said|guessed)\b | \btorn\s+between\b | \bcome\s+to\s+mind\b | \bhard\s+to\s+say\s+which\b | \bnot\s+sure\s+which\b | \bor\s+so\b
+  | 都有可能 | 也有可能 | 都可以 | 也可以 | 也行 | 可能(?:是)? | 也许(?:是)? | 或许(?:是)? | 大概(?:是)? | 应该(?:是)?
+  | 估计(?:是)? | 好像(?:是)? | 似乎(?:是)? | 我(?:猜|认为|觉得|想)(?:是)? | 候选(?:有|是)? | 几种可能 | 中的一个 | [吧吗呢啊哦嗯]
+""", re.X)
+_LEAD_IN = re.compile(r"""
+    \b(?:the\s+)?(?:final\s+)?answer(?:\s+(?:is|would\s+be))?\b | \b(?:it|this|that|which)\s*(?:'s|is|was|are)\b
+  | \bthe\s+(?:result|output)\s+is\b | \b(?:solution|thought\s+process|step\s+by\s+step|let'?s\s+(?:solve|think)(?:\s+(?:this|about\s+it))?(?:\s+(?:problem|question))?)\b
+  | \b(?:first|so|well|hmm+|ok(?:ay)?|yes|sure|also|actually|honestly|sorry|just|here|the|an?)\b
+  | \b(?:frankly|to\s+be\s+honest|truthfully)\b | 说实话 | 老实说 | 坦白(?:地)?说 | 实话说
+  | 答案(?:是|为)? | 就是 | 解题过程 | 思考过程 | 解题思路 | 让我们一步一步地?解决这个问题 | 一步一步 | (?<![\u4e00-\u9fff])解(?![\u4e00-\u9fff]) | ^是
+""", re.X)
+_LEAD_START = re.compile(rf'^(?:\s|{_LEAD_IN.pattern})+', re.X)
+_GENERIC = re.compile(r"""\b(?:keyword|function|method|class|type|operator|command|option|flag|port|number|value|module|
+    library|package|attribute|property|field|variable|statement|syntax|algorithm|protocol|format|standard|version|file|
+    extension|tag|element|header|code|interface|api|language|built|builtin|decorator|macro|directive|instruction|constant|
+    object|pattern|default|name|call|use|using|time|times|complexity|notation|arguments?|parameters?|bits?|bytes?|one|ones|
+    answer|question|information)s?\b
+  | 函数 | 关键字 | 方法 | 类型 | 命令 | 选项 | 端口 | 模块 | 属性 | 语句 | 算法 | 协议 | 格式 | 标准 | 版本 | 文件 | 标签 | 元素 | 接口
+  | 语言 | 默认 | 参数 | 问题 | 答案 | 信息 | [个种类]""", re.X)
+_NEGATED_START = re.compile(r"^\s*(?:(?:it|that|this|the\s+answer)\s+)?(?:is\s+|'s\s+)?(?:definitely\s+|certainly\s+|surely\s+)?"
+                            r"(?:not|no|never|isn't|rather\s+than|instead\s+of|unlike|except)\b"
+                            r"|^\s*(?:答案)?(?:肯定|绝对)?(?:不是|并非|而不是|非|不)")
+_NEGATED_END = re.compile(r"(?:\bnot|\bno|\bnever|isn't|不是|并非|而不是|非|不)\s*$")  # `not "HashMap"`: the quote is negated
+_CLAUSE = {'is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have', 'had', 'does', 'do', 'did', 'can', 'could',
+           'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'that', 'which', 'who', 'whom', 'whose', 'where',
+           'when', 'why', 'how', 'if', 'because', 'since', 'while', 'than', 'to', 'of', 'on', 'in', 'at', 'by', 'for',
+           'with', 'from', 'into', 'about', 'through', 'over', 'under', 'it', 'they', 'we', 'you', 'he', 'she', 'its',
+           'their', 'your', 'there', 'these', 'those', 'this', 'i', 'me', 'my',
+           # verbs that state an answer (`it takes 4 arguments`, `it stands for X`): what follows them is the answer
+           'takes', 'take', 'uses', 'use', 'returns', 'return', 'gives', 'means', 'called', 'named', 'equals', 'stands',
+           'holds', 'listens', 'runs', 'needs', 'requires', 'accepts', 'contains', 'stores', 'defines', 'creates',
+           'prints', 'outputs', 'produces', 'introduced', 'invented', 'developed', 'proposed', 'known', 'set', 'get',
+           '的', '了', '在', '用', '来', '把', '被', '会', '能', '就', '都', '它', '这', '那', '我', '你', '他', '们', '其', '以',
+           '对', '于', '中', '时', '所', '让', '使', '由', '将', '要', '有', '没', '可', '是', '为', '从', '向', '而', '并'}
+_FILLER = {'the', 'a', 'an', 'i', 'me', 'my', 'we', 'um', 'uh', 'am', 'sorry', 'afraid', 'honestly', 'please', 's', 'm', 'd', 're', 've', 'll', 't', 'so', 'also', 'just', 'really', 'very', 'only',
+           '我', '你', '的', '了', '吧', '呢', '啊', '呀', '嗯', '哦', '这', '那', '个', '是', '也', '就', '都', '很', '太', '还', '又', '此', '抱', '歉', '对', '不', '起'}
+_RETRACTION = re.compile(r"""\b(?:actually|wait|just\s+kidding|scratch\s+that|correction|i\s+mean|rather|on\s+second\s+thought|(?:at\s+)?first\s+i\s+thought)\b
   | \bno\s*[,.!;:—-] | \bnope\b | \b(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:right|correct))\b
-  | 不对 | 错了 | 错误 | 更正 | 其实是 | 应该是 | 其实不是 | 说错""", re.X)
+  | 不对 | 错了 | 错误 | 更正 | 其实 | 应该是 | 说错 | 哦不 | 不\s*[,，]""", re.X)
 
-def _hedged_list(text:str, golds=())->bool:
-    "Whether an answer hedges between several (a hedge word and a separator) outside the gold's own words."
-    t = unicodedata.normalize('NFKC', text).casefold()
-    for g in golds: t = t.replace(unicodedata.normalize('NFKC', g).casefold(), ' ')
-    return bool(_HEDGE.search(t) and _SEPARATOR.search(t))
+_TRIVIAL = set('.,:;"\'`*-_()[]{}⟨⟩~…?!')  # punctuation that names nothing; `>`, `@`, `===` can be answers
 
-def _bare_list(text:str, forms:list[tuple])->bool:
-    "Whether the answer is a comma/slash list with the gold as one item and another short name as the next."
-    parts = [answer_tokens(p) for p in _LIST_SPLIT.split(unicodedata.normalize('NFKC', text).strip().rstrip('.。'))]
-    parts = [p for p in parts if p]
-    return len(parts) >= 2 and any(p in forms for p in parts) and \
-        any(p not in forms and len(p) <= 2 and p[0] not in _CLAUSE_START for p in parts)
+class Segment(NamedTuple):
+    "A stretch of an answer between delimiters, as the commitment rules see it."
+    text: str          # its text, casefolded
+    start: int         # its first token's index in the answer's tokens
+    tokens: tuple      # its tokens
+    after: str         # the delimiter before it ('' for the first)
+
+def _unmark(pieces)->str: return ''.join(p for p, _ in pieces).replace('⟨', '(').replace('⟩', ')').strip()
+
+def answer_segments(text:str, # an answer
+                    forms:list[tuple]=(), # the gold's token forms: a delimiter inside a mention of the gold does not cut
+                    strict:bool=False,    # reward use: each quoted name (`"A"`, `` `B` ``, `「C」`, `**D**`) its own segment
+                   )->tuple[list[Segment], tuple, list[tuple[int, int]]]: # segments, all tokens, the gold's mentions
+    "The answer cut at delimiters (punctuation, newlines, `or`/`and`/`vs`, `或`/`和`/`、` …), list markers removed."
+    # an admission is one phrase (`N/A`, `I'd rather not guess`), whatever delimiters it holds
+    t = _QUOTED_APART.sub('\n', _folded(text))
+    # a tab never sits inside prose; in reward use neither does a run of spaces, nor a quote around one name
+    t = t.replace('\t', '\n')
+    if strict: t = _QUOTED.sub(lambda m: f'⁞{m[0]}⁞', re.sub(r' {2,}', '\n', t))
+    t = _ABSTAIN.sub(' unknown ', t)
+    t = _BULLET.sub('\n', t.replace('**', ' '))
+    if len(_NUMBERED.findall(t)) >= 2: t = _NUMBERED.sub('\n', t)  # `1. A\n2. B`; a lone `4.` is an answer
+    t = _PAREN.sub(r'\1⟨\2⟩', t)
+    pieces = [(p, i % 2 == 1) for i, p in enumerate(_DELIM.split(t)) if p]
+    toks, spans = [], []
+    for p, is_delim in pieces:
+        pt = answer_tokens(p.replace('⟨', '(').replace('⟩', ')').replace('⁞', ' '))
+        spans.append((len(toks), len(toks) + len(pt)))
+        toks += pt
+    toks = tuple(toks)
+    hits, _ = _span_hits(toks, list(forms))
+    segs, cur, start, after = [], [], 0, ''
+    for (p, is_delim), (a, b) in zip(pieces, spans):
+        inside = any(s < b and a < e and (s < a or b < e or b == a) for s, e in hits) if b > a else any(s < a < e for s, e in hits)
+        if is_delim and not inside:
+            if toks[start:a]: segs.append(Segment(_unmark(cur), start, toks[start:a], after))
+            # the delimiters since the last segment, all of them (`. ⁞` is not a bare quote boundary)
+            cur, start, after = [], b, p.strip() if toks[start:a] else after + p.strip()
+        else: cur.append((p, is_delim))
+    if toks[start:]: segs.append(Segment(_unmark(cur), start, toks[start:], after))
+    return segs, toks, hits
 
 def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     "Whether the answer takes the gold back: every mention followed by a retraction (`actually no`, `不对`) or negated."
-    t = unicodedata.normalize('NFKC', text).casefold()
+    t = _folded(text)
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
+
+# %% ../nbs/20_rules.ipynb #d83a9ff0
+def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
+    "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
+    plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
+    def words(t): return [w for w in answer_tokens(t) if w not in _FILLER and w not in _TRIVIAL and w not in asked and w not in _UNITS]
+    named = [w for w in words(plain if generic else _GENERIC.sub(' ', plain)) if w not in _CLAUSE]
+    # standing alone, a generic or function word is itself a candidate (`object`, `do`, `class` are answers too)
+    return named or (words(plain) if bare and len(words(plain)) == 1 else [])
+
+def _words(toks)->float:
+    "Length in words, symbols not counted and a CJK character counting half a word."
+    return _size([t for t in toks if re.search(r'\w', t)])
+
+def _stem(t:str)->str: return t[:-1] if len(t) > 3 and t.endswith('s') else t
+
+def question_words(question:str|None)->frozenset:
+    "The question's tokens (and their singular forms): restating them commits to nothing."
+    toks = answer_tokens(question or '')
+    return frozenset([*toks, *map(_stem, toks)])
+
+def _is_candidate(seg:Segment, asked:frozenset, strict:bool)->bool:
+    "Whether a segment without the gold names another answer: short, not negated, not an explanation."
+    if _NEGATED_START.search(seg.text) or abstains(seg.text): return False
+    if seg.after == '⟨' and not strict and not _HEDGE_PHRASES.search(seg.text): return False  # a gloss, in evaluation
+    content = _content(seg.text, asked, bare=True)
+    if not content: return False
+    core = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', seg.text)))
+    hedged = bool(_HEDGE_PHRASES.search(seg.text) or _ALTERNATIVE.search(seg.after))
+    if strict: return _words(core) <= 6 or hedged and _words(core) <= 10
+    return (_words(core) <= 6 and not any(t in _CLAUSE for t in core)) or (hedged and _words(core) <= 10)
+
+def _run_around(toks:tuple, s:int, e:int)->tuple[int, int]:
+    "The clause-free stretch of tokens around the mention toks[s:e]."
+    a, b = s, e
+    while a > 0 and toks[a-1] not in _CLAUSE: a -= 1
+    while b < len(toks) and toks[b] not in _CLAUSE: b += 1
+    return a, b
+
+def _joined(toks)->str: return ''.join(t if _is_cjk(t) else f' {t} ' for t in toks)
+
+def _glued(text:str, forms:list[tuple], asked:frozenset)->bool:
+    "Whether another name is glued to the gold with only spaces (`HashMap TreeMap`, `是哈希函数散列表`)."
+    toks = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _ABSTAIN.sub(' ', text))))
+    gold = {t for f in forms for t in f}
+    for s, e in _span_hits(toks, forms)[0]:
+        a, b = _run_around(toks, s, e)
+        # a generic noun after the gold describes it (`len function`, `Softmax 函数`); before it, it is another name
+        if _content(_joined(toks[a:s]), asked | gold, generic=True) or _content(_joined(toks[e:b]), asked | gold): return True
+    return False
+
+def echoes(text:str, question:str|None)->bool:
+    "Whether an answer only restates the question (most of its words, and nothing else)."
+    asked = question_words(question)
+    said = _content(text)
+    return bool(said) and set(said) <= asked and len(set(said)) >= 0.5 * len(set(_content(question or '')))
+
+# delimiters that can sit inside one name (`Research and Development`, `TCP/IP`, a gloss, a quote)
+_WITHIN_NAME = re.compile(r"[⁞⟨⟩/&–—-]*|(?:and|与|和)")
+
+class Commitment(NamedTuple):
+    "What an answer commits to: the gold's mentions, the other candidates it names, and how it hedges."
+    hits: list            # the gold's mentions (token spans) outside negations
+    others: int           # other candidate answers it names
+    content: bool         # whether it says anything that could be an answer at all
+    abstains: bool        # whether it says it does not know
+    retracts: bool        # whether it takes something back (`actually no`, `不对`)
+    negated: list = []    # the gold's mentions it negates (`not HashMap`)
+
+def commitment(text:str,            # an answer (reasoning removed)
+               forms:list[tuple],   # the gold's token forms
+               question:str|None=None, # the question: restating it commits to nothing
+               strict:bool=False,   # reward use: names glued by spaces or in parentheses count as candidates
+              )->Commitment:
+    "What an answer commits to, read segment by segment."
+    asked = question_words(question)
+    segs, toks, hits = answer_segments(text, forms, strict)
+    # a segment that restates the question says nothing, even where the question holds the gold
+    segs = [g for g in segs if not (question and echoes(g.text, question))]
+    said = [(g, _ABSTAIN.search(g.text)) for g in segs]
+    # in a segment that says it does not know, what follows the admission is its object (`not sure which one it is`),
+    # and only what comes before it is said
+    stated = [(g, g.text[:m.start()] if m else g.text) for g, m in said]
+    says = any(m for _, m in said)
+    def said_at(k, s):
+        "How the mention at token s is said in segment k: 'free', 'negated', or None (not there, or the object of an admission)."
+        g, t = stated[k]
+        if not g.start <= s < g.start + (len(answer_tokens(t)) if t != g.text else len(g.tokens)): return None
+        # with an admission, naming only what the question names commits to nothing
+        if says and not _content(g.text, asked | {x for f in forms for x in f}) and set(_content(g.text, bare=True)) <= asked: return None
+        # a quoted name is cut from its words only in reward use: `not "HashMap"` is still a negation
+        lo = segs[k-1].start if k and g.after == '⁞' else g.start
+        return 'negated' if _negated(toks[lo:], s - lo) else 'free'
+    def negated_seg(k):
+        "Whether segment k only rules something out; a quoted name or a gloss goes with the negation before it."
+        if _NEGATED_START.search(stated[k][1]): return True
+        return bool(k and _WITHIN_NAME.fullmatch(segs[k].after) and (negated_seg(k-1) or _NEGATED_END.search(segs[k-1].text)))
+    how = [{said_at(k, s) for k in range(len(segs))} for s, _ in hits]
+    free = [h for h, w in zip(hits, how) if 'free' in w]
+    negated = [h for h, w in zip(hits, how) if 'negated' in w and 'free' not in w]
+    gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
+    alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
+    others = [g for k, g in enumerate(segs) if g not in gold_segs and not negated_seg(k)
+              and _is_candidate(g, frozenset() if alternatives else asked, strict)]
+    glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs
+                           if any(g.start <= s < g.start + len(g.tokens) for s, _ in free))
+    # `not TreeMap` only rules something out: it commits to nothing
+    content = bool(free or negated) or any(_content(t, asked if says else frozenset(), bare=t == g.text)
+                                           for k, (g, t) in enumerate(stated) if not negated_seg(k))
+    return Commitment(free, len(others) + glued, content, says, bool(_RETRACTION.search(_folded(text))), negated)
 
 # %% ../nbs/20_rules.ipynb #9e4a447d
 _EN_UNITS = {w: k for k, w in enumerate('zero one two three four five six seven eight nine ten eleven twelve thirteen '
@@ -253,59 +471,83 @@ def _in_lead(resp:tuple, start:int, end:int, lead:int)->bool:
     # a gold that holds a full stop runs past the first sentence: the sentence then ends with the gold
     return start < lead and _size(resp[:max(lead, end)]) - _size(resp[start:end]) <= LEAD_WORDS
 
-def _span_hits(resp:tuple, forms:list[tuple])->tuple[list[tuple[int, int]], str]:
-    hits = {(s, s+len(f)) for f in forms for s in _spans(f, resp)}
-    # a hit inside a longer hit (`Hash Function` inside `哈希函数(Hash Function)`) is not a separate mention
-    hits = [(s, e) for s, e in hits if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for s2, e2 in hits)]
-    if hits: return hits, 'span'
-    quantities = [_numbers(f)[0] for f in forms if len(_numbers(f)) == 1 and len(f) == 1 + (_numbers(f)[0][1] is not None)]
-    nums = [(i, q) for i, q in enumerate(_numbers(resp))]
-    where = [i for i, t in enumerate(resp) if _NUMBER.fullmatch(t)]
-    hits = [(where[k], where[k]+1) for k, q in nums for g in quantities if _same_quantity(g, q)]
-    return hits, 'numeric'
+
+def said_anything(text:str)->bool:
+    "Whether an answer holds anything besides lead-ins and hedges (`Solution`, `Final answer:`, `Let's think step by step`)."
+    return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
+                                   if t not in _TRIVIAL])
+
+# %% ../nbs/20_rules.ipynb #80804140
+USES = ('evaluation', 'reward')
+# in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
+# candidate and that the rules could not settle)
+JUDGED_IN_REWARD = frozenset({'hedged', 'span', 'numeric', 'number_words', 'partial', 'no_match_long_gold'})
+# what an answer commits to rather than whether it is right: in reward use these settle a completion whatever the
+# grader behind the reward (a judge included)
+STRUCTURAL_RULES = frozenset({'no_response', 'no_answer', 'echo', 'abstain', 'candidate_list', 'retracted', 'negated',
+                              'hedged_wrong', 'span_in_long'})
+
+def _certain_in_reward(rv:RuleVerdict, use:str)->RuleVerdict:
+    return rv if use == 'evaluation' or rv.rule in JUDGED_IN_REWARD else rv._replace(confidence=1.0)
 
 def grade_rules(response:str|None, # the model's raw answer (reasoning blocks are removed here)
                 gold:str,          # the gold answer, e.g. `哈希函数（Hash Function）`
                 aliases=(),        # other accepted answers
                 lang:str='en',     # the item's language; the rules of both languages apply to every item
+                question:str|None=None, # the question: an answer that only restates it is not an answer
+                use:str='evaluation',   # 'evaluation', or 'reward' (stricter lists, final verdicts; see below)
                )->RuleVerdict:
     "Grade one answer against its gold with string rules; say how sure the rules are."
-    text = strip_reasoning(response)
+    if use not in USES: raise UsageError(f'use must be one of {", ".join(USES)}, got {use!r}')
+    return _certain_in_reward(_grade(strip_reasoning(response), gold, aliases, question, use == 'reward'), use)
+
+def _grade(text, gold, aliases, question, strict)->RuleVerdict:
     resp = answer_tokens(text) if text else ()
     if not resp: return RuleVerdict(Verdict.NOT_ATTEMPTED, 1.0, 'no_response')
     short = _size(resp) <= SHORT_ANSWER
     forms = [f for f in map(answer_tokens, gold_forms(gold, aliases)) if f]
     if resp in forms: return RuleVerdict(Verdict.CORRECT, 1.0, 'exact')
+    if question and echoes(text, question): return RuleVerdict(Verdict.INCORRECT, 1.0, 'echo')
+    if not said_anything(text): return RuleVerdict(Verdict.INCORRECT, 1.0, 'no_answer')
     hits, how = _span_hits(resp, forms)
     if not hits and any(_NUMBER.fullmatch(t) for f in forms for t in f) and spell_numbers(text) != text:
         # a number gold, and number words in the answer: read them as digits (`four` for `4`)
-        text = spell_numbers(text); resp = answer_tokens(text)
+        text, question = spell_numbers(text), question and spell_numbers(question); resp = answer_tokens(text)
         if resp in forms: return RuleVerdict(Verdict.CORRECT, 0.9, 'number_words')
         hits, how = _span_hits(resp, forms)
         how = 'number_words'
+    said = commitment(text, forms, question, strict) if not abstains(gold) else Commitment(hits, 0, True, False, False)
+    if not said.content:
+        if said.abstains: return RuleVerdict(Verdict.NOT_ATTEMPTED, 0.9 if short else 0.7, 'abstain')
+        return RuleVerdict(Verdict.INCORRECT, 1.0, 'no_answer')
     if hits:
-        if any(_listed(resp, s, e) for s, e in hits) or _hedged_list(text, gold_forms(gold, aliases)) or _bare_list(text, forms):
-            return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'candidate_list')
-        if all(_negated(resp, s) for s, _ in hits): return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated')
-        if _retracted(text, resp, hits): return RuleVerdict(Verdict.INCORRECT, 0.6, 'retracted')
         lead = _lead_tokens(text)
         if not short and not any(_distinctive(resp[s:e]) and _in_lead(resp, s, e, lead) for s, e in hits):
             return RuleVerdict(Verdict.INCORRECT, 0.4, 'span_in_long')
-        if abstains(text) and not abstains(gold): return RuleVerdict(Verdict.CORRECT, 0.7, 'hedged')
+        if said.others or any(_listed(resp, s, e) for s, e in hits):
+            return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'retracted' if said.retracts else 'candidate_list')
+        if not said.hits:  # every mention negated, or the object of an admission (`not sure if it is X`)
+            return RuleVerdict(Verdict.INCORRECT, 0.55, 'negated' if said.negated else 'hedged_wrong' if said.abstains else 'no_match')
+        if _retracted(text, resp, hits): return RuleVerdict(Verdict.INCORRECT, 0.6, 'retracted')
+        if said.abstains: return RuleVerdict(Verdict.CORRECT, 0.7, 'hedged')
         return RuleVerdict(Verdict.CORRECT, 0.9 if short else 0.75, how)
-    if abstains(text): return RuleVerdict(Verdict.NOT_ATTEMPTED, 0.9 if short else 0.7, 'abstain')
+    if said.others >= 2: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.65, 'candidate_list')
+    if said.abstains: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'hedged_wrong')
+    if said.retracts: return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'retracted')
     if any(_spans(resp, f) and 2*len(resp) >= len(f) for f in forms):
         return RuleVerdict(Verdict.INCORRECT, 0.5, 'partial')
-    if min(map(_size, forms), default=0) > LONG_GOLD: return RuleVerdict(Verdict.INCORRECT, 0.4, 'no_match_long_gold')
+    if min((_words(f) for f in forms), default=0) > LONG_GOLD: return RuleVerdict(Verdict.INCORRECT, 0.4, 'no_match_long_gold')
     return RuleVerdict(Verdict.INCORRECT, 0.85 if short else 0.6, 'no_match')
 
 # %% ../nbs/20_rules.ipynb #b5844cd7
 def grade_answers_rules(answers:pl.DataFrame, # an answers table (CONTRACTS schema)
+                        use:str='evaluation', # 'evaluation', or 'reward' (see `grade_rules`)
                        )->pl.DataFrame:       # the grades table, `grader="rules"`
     "Grade every row of an answers table with the rules."
     answers = check_answers(answers)
     statuses = answer_statuses(answers)
-    graded = [grade_rules(t, g, a or (), l) if s == 'ok' else RuleVerdict(UNGRADED_VERDICTS[s], 1.0, s)
-              for s, (t, g, a, l) in zip(statuses, answers.select('answer_text', 'answer', 'aliases', 'lang').iter_rows())]
+    rows = answers.select('answer_text', 'answer', 'aliases', 'lang', 'question').iter_rows()
+    graded = [grade_rules(t, g, a or (), l, q, use) if s == 'ok' else RuleVerdict(UNGRADED_VERDICTS[s], 1.0, s)
+              for s, (t, g, a, l, q) in zip(statuses, rows)]
     return make_grades(answers, 'rules', [g.verdict for g in graded], [g.confidence for g in graded],
                        [g.rule for g in graded], statuses)

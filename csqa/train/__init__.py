@@ -9,7 +9,8 @@ _WHERE = {'TrainConfig': 'configs', 'read_config': 'configs', 'config_from_dict'
           'factuality_reward': 'rewards', 'reward_values': 'rewards', 'REWARD_PRESETS': 'rewards',
           'plan_run': 'plan', 'read_train_manifest': 'plan', 'train_sft': 'sft', 'TrainResult': 'sft',
           'train_grpo': 'grpo', 'EvaluationCallback': 'callbacks', 'merge_adapter': 'merge',
-          'train_demo': 'demo', 'DemoTraining': 'demo'}
+          'train_demo': 'demo', 'DemoTraining': 'demo',
+          'audit_reward': 'audit', 'RewardAudit': 'audit'}
 __all__ = list(_WHERE)
 
 def __getattr__(name):

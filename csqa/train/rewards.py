@@ -4,15 +4,17 @@
 
 # %% ../../nbs/52_train_rewards.ipynb #d3fd69ca
 from __future__ import annotations
-import re
+import asyncio, re
 from collections import Counter
 import polars as pl
 from ..schema import Verdict, UsageError
 from ..runs import answers_frame
+from ..rules import STRUCTURAL_RULES, grade_answers_rules
 
 # %% auto #0
-__all__ = ['REWARD_PRESETS', 'REWARDED_VERDICTS', 'reward_values', 'word_count', 'reward_grader', 'completion_text',
-           'FactualityReward', 'AsyncFactualityReward', 'batch_stats', 'factuality_reward']
+__all__ = ['REWARD_PRESETS', 'REWARDED_VERDICTS', 'HEDGED_RULES', 'MULTI_CANDIDATE_RULES', 'reward_values', 'word_count',
+           'reward_grader', 'RewardGrader', 'completion_text', 'FactualityReward', 'AsyncFactualityReward',
+           'batch_stats', 'factuality_reward']
 
 # %% ../../nbs/52_train_rewards.ipynb #225dbbf7
 REWARD_PRESETS = {
@@ -48,6 +50,35 @@ def reward_grader(spec='rules', # 'rules', 'judge:MODEL', 'cascade:MODEL', a reg
     from csqa.graders import make_grader
     return make_grader(spec, **options)
 
+# %% ../../nbs/52_train_rewards.ipynb #534a843d
+class RewardGrader:
+    "A grader as a reward sees it: the rules settle the form of every completion, the grader only the rest."
+    def __init__(self, inner): self.inner, self.rules = inner, []
+    @property
+    def name(self)->str: return self.inner.name
+    def identity(self)->dict: return {**self.inner.identity(), 'reward_rules': 'reward'}
+    def check(self): self.inner.check()
+    def grade(self, answers:pl.DataFrame, progress:bool=False)->pl.DataFrame:
+        "The reward's grades of an answers table; `self.rules` keeps the rule each completion got from the rules."
+        from csqa.graders import RulesGrader, CascadeGrader
+        from csqa.cascade import grade_answers_cascade
+        rules = grade_answers_rules(answers, use='reward')
+        self.rules = rules['raw'].to_list()
+        g = self.inner
+        if isinstance(g, RulesGrader): return rules
+        if isinstance(g, CascadeGrader):
+            g.stats = {}
+            return grade_answers_cascade(answers, g.backend, g.threshold, g.params, g.cache, g.stats, None, use='reward')
+        settled = rules['raw'].is_in(list(STRUCTURAL_RULES)) | (rules['parse_status'] != 'ok')
+        if settled.all(): return rules
+        judged = g.grade(answers.filter(~settled), progress)
+        order = answers.select('id', 'sample_idx').with_row_index('_row')
+        out = pl.concat([rules.filter(settled), judged], how='diagonal_relaxed')
+        return out.join(order, on=['id', 'sample_idx']).sort('_row').drop('_row')
+    async def agrade(self, answers:pl.DataFrame, progress:bool=False)->pl.DataFrame:
+        "`grade`, awaitable: runs in a worker thread so the event loop stays free."
+        return await asyncio.to_thread(self.grade, answers, progress)
+
 # %% ../../nbs/52_train_rewards.ipynb #b00eaf3a
 def completion_text(completion)->str:
     "The text of a completion: a plain string, or the content of a conversational completion."
@@ -63,9 +94,13 @@ class FactualityReward:
                  values:dict|None=None,           # verdict -> reward, overriding the preset's
                  length_penalty:float=0.0,        # subtracted per word beyond `max_words`
                  max_words:int=64,                # the answering prompt's word limit
+                 completion_limit:int|None=None,  # completion tokens of a cut-off completion (GRPO's max_completion_length)
+                 gate:bool=True,                  # the rules settle each completion's form first (`RewardGrader`)
                  **grader_options):               # options for `reward_grader`
-        self.grader = reward_grader(grader, **grader_options)
+        inner = reward_grader(grader, **grader_options)
+        self.grader = RewardGrader(inner) if gate else inner
         self.values, self.length_penalty, self.max_words = reward_values(preset, values), float(length_penalty), max_words
+        self.completion_limit = completion_limit
         self.totals = Counter()  # verdicts over the whole run, and skipped (PARSE_ERROR) completions
         self.last = None         # the last batch's grades, with `reward`
 
@@ -79,6 +114,11 @@ class FactualityReward:
             seen[id[k]] += 1
         return answers_frame(rows)
 
+    def cut_off(self, completion_ids)->list[bool]:
+        "Which completions stopped at the token limit: their text may end anywhere, so they are never CORRECT."
+        if self.completion_limit is None or completion_ids is None: return [False] * len(completion_ids or [])
+        return [len(ids) >= self.completion_limit for ids in completion_ids]
+
     def rewards(self, grades:pl.DataFrame, texts:list[str])->list[float|None]:
         "Rewards for graded completions: the verdict's value less any length penalty; None for PARSE_ERROR."
         out = []
@@ -88,41 +128,55 @@ class FactualityReward:
             out.append(self.values[v] - self.length_penalty*over)
         return out
 
-    def _finish(self, grades, texts, ids, log_metric)->list[float|None]:
+    def _finish(self, grades, texts, ids, log_metric, cut=())->list[float|None]:
+        if any(cut):
+            cut = pl.Series(list(cut)) & (grades['verdict'] == 'CORRECT')
+            grades = grades.with_columns(verdict=pl.when(cut).then(pl.lit('NOT_ATTEMPTED')).otherwise('verdict'),
+                                         raw=pl.when(cut).then(pl.lit('truncated')).otherwise('raw'))
         rewards = self.rewards(grades, texts)
         self.last = grades.with_columns(pl.Series('reward', rewards, dtype=pl.Float64))
-        stats = batch_stats(grades['verdict'].to_list(), rewards, ids)
+        stats = batch_stats(grades['verdict'].to_list(), rewards, ids, getattr(self.grader, 'rules', None))
         self.totals.update(grades['verdict'].to_list())
         if log_metric is not None:
             for k, v in stats.items(): log_metric(f'csqa/{k}', v)
         return rewards
 
-    def __call__(self, prompts, completions, log_metric=None, **columns)->list[float|None]:
+    def __call__(self, prompts, completions, log_metric=None, completion_ids=None, **columns)->list[float|None]:
         answers = self.answers(completions, **columns)
-        return self._finish(self.grader.grade(answers), answers['response'].to_list(), columns['id'], log_metric)
+        return self._finish(self.grader.grade(answers), answers['response'].to_list(), columns['id'], log_metric,
+                            self.cut_off(completion_ids))
 
 # %% ../../nbs/52_train_rewards.ipynb #9fbd84fe
 class AsyncFactualityReward(FactualityReward):
     "The factuality reward for graders that call a model (a judge): TRL runs it concurrently with other async rewards."
-    async def __call__(self, prompts, completions, log_metric=None, **columns)->list[float|None]:
+    async def __call__(self, prompts, completions, log_metric=None, completion_ids=None, **columns)->list[float|None]:
         answers = self.answers(completions, **columns)
-        return self._finish(await self.grader.agrade(answers), answers['response'].to_list(), columns['id'], log_metric)
+        return self._finish(await self.grader.agrade(answers), answers['response'].to_list(), columns['id'], log_metric,
+                            self.cut_off(completion_ids))
 
 # %% ../../nbs/52_train_rewards.ipynb #51375543
+HEDGED_RULES = ('hedged', 'hedged_wrong')              # an answer said with an admission of doubt
+MULTI_CANDIDATE_RULES = ('candidate_list', 'retracted') # several candidates, or one taken back
+
 def batch_stats(verdicts:list[str],          # one verdict a completion
                 rewards:list[float|None],    # one reward a completion (None: skipped)
                 groups:list,                 # one group key a completion (the prompt's id)
+                rules:list[str]|None=None,   # the rule the reward's rules gave each completion, if known
                )->dict[str, float]:          # shares and counts to log
-    "The verdict mix, abstention rate, parse errors and the share of groups whose rewards are all equal."
+    "The verdict mix, abstention rate, parse errors, all-equal groups, and how often completions hedge or list candidates."
     n, c = len(verdicts), Counter(verdicts)
     by_group = {}
     for g, r in zip(groups, rewards):
         if r is not None: by_group.setdefault(g, set()).add(r)
     equal = sum(len(rs) <= 1 for rs in by_group.values())
     graded = n - c['PARSE_ERROR']
-    return {'correct': c['CORRECT']/n, 'incorrect': c['INCORRECT']/n, 'not_attempted': c['NOT_ATTEMPTED']/n,
-            'parse_errors': float(c['PARSE_ERROR']), 'abstention_rate': c['NOT_ATTEMPTED']/graded if graded else 0.0,
-            'all_equal_groups': equal/len(by_group) if by_group else 1.0}
+    out = {'correct': c['CORRECT']/n, 'incorrect': c['INCORRECT']/n, 'not_attempted': c['NOT_ATTEMPTED']/n,
+           'parse_errors': float(c['PARSE_ERROR']), 'abstention_rate': c['NOT_ATTEMPTED']/graded if graded else 0.0,
+           'all_equal_groups': equal/len(by_group) if by_group else 1.0}
+    if rules:
+        out['hedged_rate'] = sum(r in HEDGED_RULES for r in rules)/n
+        out['multi_candidate_rate'] = sum(r in MULTI_CANDIDATE_RULES for r in rules)/n
+    return out
 
 # %% ../../nbs/52_train_rewards.ipynb #0f46046e
 def factuality_reward(grader='rules',         # a grader spec ('rules', 'judge:MODEL', 'cascade:MODEL') or a grader object
@@ -130,9 +184,11 @@ def factuality_reward(grader='rules',         # a grader spec ('rules', 'judge:M
                       values:dict|None=None,   # verdict -> reward, overriding the preset's
                       length_penalty:float=0.0, # subtracted per word beyond `max_words`
                       max_words:int=64,        # the answering prompt's word limit
+                      completion_limit:int|None=None, # GRPO's max_completion_length: a completion this long is cut off
+                      gate:bool=True,          # the rules settle each completion's form before the grader (keep it on)
                       **grader_options,        # options for the grader (backend, base_url, cache, …)
                      )->FactualityReward:
     "The factuality reward for GRPO: synchronous for the rules, asynchronous for graders that call a model."
     g = reward_grader(grader, **grader_options)
     cls = FactualityReward if g.name == 'rules' else AsyncFactualityReward
-    return cls(g, preset, values, length_penalty, max_words)
+    return cls(g, preset, values, length_penalty, max_words, completion_limit, gate)
