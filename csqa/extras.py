@@ -6,7 +6,7 @@
 from __future__ import annotations
 import sys
 from importlib.util import find_spec
-from .schema import UsageError
+from .errors import UsageError
 
 # %% auto #0
 __all__ = ['MissingExtra', 'needs']

@@ -14,8 +14,8 @@ import polars as pl
 __all__ = ['VERDICTS', 'LANGS', 'PROG_LANGS', 'TAXONOMY', 'DOMAINS', 'DOMAIN_FOLDS', 'QUESTION_SCHEMA', 'QUESTION_COLUMNS',
            'REQUIRED_COLUMNS', 'SLICE_COLUMNS', 'ID_SLICE', 'TMP_SUFFIX', 'Verdict', 'normalize_lang',
            'normalize_prog_lang', 'normalize_domain', 'domain_known', 'subdomain_known', 'prog_lang_known',
-           'question_ids', 'question_id', 'with_ids', 'conform', 'label_flags', 'Problem', 'InvalidInput', 'UsageError',
-           'read_parquet', 'StorageError', 'storage_error', 'ensure_folder', 'atomic_path', 'strip_reasoning']
+           'question_ids', 'question_id', 'with_ids', 'conform', 'label_flags', 'read_parquet', 'StorageError',
+           'storage_error', 'ensure_folder', 'atomic_path', 'strip_reasoning']
 
 # %% ../nbs/00_schema.ipynb #2d1d160b
 class Verdict(str, Enum):
@@ -207,27 +207,7 @@ def label_flags(df:pl.DataFrame)->pl.DataFrame:
         pl.col('prog_lang').is_in(list(PROG_LANGS)).fill_null(False).alias('prog_lang_known'))
 
 # %% ../nbs/00_schema.ipynb #3097db6a
-from dataclasses import dataclass
-
-@dataclass(frozen=True)
-class Problem:
-    "One thing wrong with one row of an input file."
-    path: str        # the file (or `<memory>`)
-    line: int|None   # 1-based line (or row) number; None for the file as a whole
-    field: str       # the field at fault, or `-` for the row
-    reason: str      # what is wrong, in words
-    def __str__(self): return f'{self.path}:{self.line if self.line is not None else "-"}: {self.field}: {self.reason}'
-
-class InvalidInput(ValueError):
-    "Input that cannot be used; `problems` lists every problem found."
-    def __init__(self, problems:list[Problem], limit:int=50):
-        self.problems = list(problems)
-        shown = '\n'.join(map(str, self.problems[:limit]))
-        more = f'\n… and {len(self.problems)-limit} more' if len(self.problems) > limit else ''
-        super().__init__(f'{len(self.problems)} problem(s):\n{shown}{more}')
-
-class UsageError(ValueError):
-    "A command or function was called wrongly (unknown option value, missing argument, unset variable)."
+from .errors import Problem, InvalidInput, UsageError  # defined without polars: `csqa.extras` raises them anywhere
 
 # %% ../nbs/00_schema.ipynb #38dbaaec
 def read_parquet(path, # a Parquet file
