@@ -303,7 +303,7 @@ def _retracted(text:str, resp:tuple, hits:list[tuple[int, int]])->bool:
     marks = [len(answer_tokens(t[:m.start()])) for m in _RETRACTION.finditer(t)]
     return bool(marks) and all(_negated(resp, s) or any(k >= e for k in marks) for s, e in hits)
 
-# %% ../nbs/20_rules.ipynb #d83a9ff0
+# %% ../nbs/20_rules.ipynb #cb5d9124
 def _content(text:str, asked:frozenset=frozenset(), bare:bool=False, generic:bool=False)->list[str]:
     "The words of `text` that could be an answer: not a hedge, lead-in, generic noun, filler, symbol or word of the question."
     plain = _LEAD_IN.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text)))
@@ -323,11 +323,12 @@ def question_words(question:str|None)->frozenset:
     toks = answer_tokens(question or '')
     return frozenset([*toks, *map(_stem, toks)])
 
-def _is_candidate(seg:Segment, asked:frozenset, strict:bool)->bool:
+def _is_candidate(seg:Segment, asked:frozenset, strict:bool, beside_quote:bool=False)->bool:
     "Whether a segment without the gold names another answer: short, not negated, not an explanation."
     if _NEGATED_START.search(seg.text) or abstains(seg.text): return False
     if seg.after == '⟨' and not strict and not _HEDGE_PHRASES.search(seg.text): return False  # a gloss, in evaluation
-    content = _content(seg.text, asked, bare=True)
+    # a lone generic word is a name when it stands alone or is quoted; beside a quoted name it describes it (`the `len` function`)
+    content = _content(seg.text, asked, bare=not beside_quote or seg.text[:1] in '`"「『“*')
     if not content: return False
     core = answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', seg.text)))
     hedged = bool(_HEDGE_PHRASES.search(seg.text) or _ALTERNATIVE.search(seg.after))
@@ -404,8 +405,9 @@ def commitment(text:str,            # an answer (reasoning removed)
     negated = [h for h, w in zip(hits, how) if 'negated' in w and 'free' not in w]
     gold_segs = [g for g in segs if any(g.start <= s < g.start + len(g.tokens) for s, _ in hits)]
     alternatives = bool(_ALTERNATIVE.search(' '.join(g.after for g in segs)))
+    beside_quote = lambda k: segs[k].after == '⁞' or k + 1 < len(segs) and segs[k+1].after == '⁞'
     others = [g for k, g in enumerate(segs) if g not in gold_segs and not negated_seg(k)
-              and _is_candidate(g, frozenset() if alternatives else asked, strict)]
+              and _is_candidate(g, frozenset() if alternatives else asked, strict, beside_quote(k))]
     glued = strict and any(_glued(g.text, forms, asked) for g in gold_segs
                            if any(g.start <= s < g.start + len(g.tokens) for s, _ in free))
     # `not TreeMap` only rules something out: it commits to nothing
@@ -477,7 +479,7 @@ def said_anything(text:str)->bool:
     return bool(abstains(text) or [t for t in answer_tokens(_LEAD_START.sub(' ', _HEDGE_PHRASES.sub(' ', _folded(text))))
                                    if t not in _TRIVIAL])
 
-# %% ../nbs/20_rules.ipynb #80804140
+# %% ../nbs/20_rules.ipynb #4883a9e7
 USES = ('evaluation', 'reward')
 # in reward use these rules are final: the judge never overturns them (it sees only answers that commit to one
 # candidate and that the rules could not settle)

@@ -137,3 +137,26 @@ def test_real_golds(codesimpleqa_path):
     assert all(grade_rules(g, g, (), l).verdict == Verdict.CORRECT for g, l in rows)
     stated = sum(grade_rules(f'The answer is {g}.', g, (), l).verdict == Verdict.CORRECT for g, l in rows)
     assert stated >= 0.95 * len(rows), stated
+
+
+USES = [  # response, gold, verdict in evaluation, verdict in reward use: where the two differ (csqa.rules, one place)
+    ('HashMap TreeMap', 'HashMap', 'CORRECT', 'INCORRECT'),                    # names glued by spaces: prose, or a list
+    ('O(n) (linear time)', 'O(n)', 'CORRECT', 'INCORRECT'),                     # a parenthesis: a gloss, or another answer
+    ('HashMap. It offers O(1) lookups.', 'HashMap', 'CORRECT', 'INCORRECT'),    # a short sentence beside the answer
+    ('The `len()` function.', 'len', 'CORRECT', 'CORRECT'),                     # a generic noun describes the name
+    ('It is written in C#.', 'C#', 'CORRECT', 'CORRECT'),
+    ('Maybe HashMap, maybe TreeMap.', 'HashMap', 'INCORRECT', 'INCORRECT'),
+    ("HashMap, but I'm not sure.", 'HashMap', 'CORRECT', 'CORRECT'),            # hedged right
+    ("TreeMap, but I'm not sure.", 'HashMap', 'INCORRECT', 'INCORRECT'),        # hedged wrong
+    ("I don't know.", 'HashMap', 'NOT_ATTEMPTED', 'NOT_ATTEMPTED'),
+    ('抱歉，我无法提供这个信息', 'HashMap', 'NOT_ATTEMPTED', 'NOT_ATTEMPTED'),
+    ('Thought process:', 'HashMap', 'INCORRECT', 'INCORRECT'),
+]
+
+@pytest.mark.parametrize('response,gold,evaluation,reward', USES)
+def test_evaluation_and_reward_use(response, gold, evaluation, reward):
+    assert str(grade_rules(response, gold).verdict) == evaluation
+    got = grade_rules(response, gold, use='reward')
+    assert str(got.verdict) == reward
+    # in reward use a verdict about the answer's form is final: no judge may overturn it
+    if got.rule not in ('hedged', 'span', 'numeric', 'number_words', 'partial', 'no_match_long_gold'): assert got.confidence == 1.0
