@@ -100,7 +100,7 @@ def serve_chat(chat, # an aiohttp handler for POST /v1/chat/completions
 # --- what `make test-fast` leaves out: the heavy integration tests (one list, by module, plus any test on a server) ---
 SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 'test_corpus_scale', 'test_demo',
                 'test_docs_build', 'test_explorer_browser', 'test_jsonl_sanitize', 'test_judge_server', 'test_packaging',
-                'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
+                'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 
 def pytest_collection_modifyitems(config, items):
     for item in items:

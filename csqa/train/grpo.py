@@ -18,7 +18,8 @@ __all__ = ['reward_for', 'grpo_trainer', 'train_grpo']
 def reward_for(plan:RunPlan): # a checked GRPO run
     "The run's factuality reward, from its `reward:` section."
     r = dict(plan.cfg.reward)
-    return factuality_reward(r.pop('grader', 'rules'), **{**r.pop('grader_options', {}), **r})
+    limit = getattr(plan.args, 'max_completion_length', None)  # a completion this long was cut off: never CORRECT
+    return factuality_reward(r.pop('grader', 'rules'), completion_limit=limit, **{**r.pop('grader_options', {}), **r})
 
 def grpo_trainer(plan:RunPlan, # a checked run (`plan_run(..., 'grpo')`)
                  callbacks=(), # more `TrainerCallback`s
