@@ -54,10 +54,11 @@ def test_two_process_sft_evaluates_on_every_rank_and_grades_once(tmp_path):
     assert set(pl.read_parquet(tmp_path/'out/evals/step-4/grades.parquet')['id']) == set(held['id'].head(15))
 
 def test_fsdp_on_cpus_is_refused_with_the_reason(tmp_path):
-    "accelerate turns an FSDP launch on CPUs into plain data parallel (use_cpu): csqa refuses it before a model loads, on every rank."
+    "accelerate turns an FSDP launch on CPUs into plain data parallel (use_cpu): csqa refuses it before a model loads."
     env = {**os.environ, 'HF_HOME': str(tmp_path/'hf'), 'HF_HUB_OFFLINE': '1', 'CSQA_HOME': str(tmp_path/'home'),
            'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
     r = launch(['train', 'sft', '--config', ROOT/'configs/sft-tiny.yaml', '--max-steps', '2', '--output-dir', 'out'], tmp_path, env,
                mode=('--use_fsdp', '--fsdp_version', '2', '--fsdp_state_dict_type', 'SHARDED_STATE_DICT'))
-    assert r.returncode != 0 and r.stderr.count('FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel') == 2, r.stderr[-3000:]
+    # every rank refuses, but the launcher stops the other rank as soon as one exits: at least one says why
+    assert r.returncode != 0 and 'FSDP without a CUDA device: accelerate runs CPU processes as plain data parallel' in r.stderr, r.stderr[-3000:]
     assert not (tmp_path/'home'/'tiny-model').exists() and not (tmp_path/'out').exists()  # nothing built, nothing written
