@@ -97,6 +97,17 @@ def serve_chat(chat, # an aiohttp handler for POST /v1/chat/completions
         asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
 
+@pytest.fixture
+def no_model_loads(monkeypatch, tmp_path):
+    "Offline, and fail the test if anything loads (or builds) a model or tokenizer: checks must come first."
+    import transformers, csqa.tiny
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1'); monkeypatch.setenv('CSQA_HOME', str(tmp_path/'home'))
+    monkeypatch.setenv('HF_HOME', str(tmp_path/'hf')); monkeypatch.delenv('HF_HUB_CACHE', raising=False)
+    def refuse(*a, **k): raise AssertionError('a model was loaded before the config was checked')
+    for cls in (transformers.AutoModelForCausalLM, transformers.AutoTokenizer, transformers.AutoProcessor):
+        monkeypatch.setattr(cls, 'from_pretrained', refuse)
+    monkeypatch.setattr(csqa.tiny, 'build_tiny_model', refuse)
+
 # --- what `make test-fast` leaves out: the heavy integration tests (one list, by module, plus any test on a server) ---
 SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 'test_corpus_scale', 'test_demo',
                 'test_docs_build', 'test_explorer_browser', 'test_jsonl_sanitize', 'test_judge_server', 'test_packaging',

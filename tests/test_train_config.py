@@ -5,16 +5,6 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 
-@pytest.fixture
-def no_model_loads(monkeypatch, tmp_path):
-    "Fail the test if anything loads (or builds) a model or tokenizer."
-    import transformers, csqa.tiny
-    monkeypatch.setenv('HF_HUB_OFFLINE', '1'); monkeypatch.setenv('CSQA_HOME', str(tmp_path/'home'))
-    def refuse(*a, **k): raise AssertionError('a model was loaded before the config was checked')
-    for cls in (transformers.AutoModelForCausalLM, transformers.AutoTokenizer, transformers.AutoProcessor):
-        monkeypatch.setattr(cls, 'from_pretrained', refuse)
-    monkeypatch.setattr(csqa.tiny, 'build_tiny_model', refuse)
-
 def run(tmp_path, text, *extra, stage='sft', env=None, monkeypatch=None):
     from csqa.cli.main import main
     cfg = tmp_path/'bad.yaml'

@@ -7,15 +7,8 @@ from hypothesis import given, settings, HealthCheck, strategies as st
 ROOT = Path(__file__).parents[1]
 
 @pytest.fixture
-def no_model_loads(monkeypatch, tmp_path):
-    "Offline, and fail the test if anything loads (or builds) a model or tokenizer."
-    import transformers, csqa.tiny
-    monkeypatch.setenv('HF_HUB_OFFLINE', '1'); monkeypatch.setenv('CSQA_HOME', str(tmp_path/'home'))
-    monkeypatch.setenv('HF_HOME', str(tmp_path/'hf')); monkeypatch.delenv('HF_HUB_CACHE', raising=False)
-    def refuse(*a, **k): raise AssertionError('a model was loaded before the config was checked')
-    for cls in (transformers.AutoModelForCausalLM, transformers.AutoTokenizer, transformers.AutoProcessor):
-        monkeypatch.setattr(cls, 'from_pretrained', refuse)
-    monkeypatch.setattr(csqa.tiny, 'build_tiny_model', refuse)
+def no_model_loads(no_model_loads, monkeypatch, tmp_path):
+    "The shared guard (conftest.py), run from the test's own folder."
     monkeypatch.chdir(tmp_path)
 
 @pytest.fixture
