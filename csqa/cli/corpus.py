@@ -27,8 +27,9 @@ def dedup_cmd(args)->int:
 # %% ../../nbs/97_cli_corpus.ipynb #a35a5f9b
 def decontam_cmd(args)->int:
     "Decontaminate a question file against a benchmark."
-    from csqa.corpus.decontam import decontam_file
-    _print(decontam_file(args.data, args.against, args.out), args.json)
+    from csqa.corpus.decontam import DecontamConfig, decontam_file
+    cfg = DecontamConfig(embed_model=args.embed_model, embed_threshold=args.embed_threshold, embed_needs_answer=args.embed_needs_answer)
+    _print(decontam_file(args.data, args.against, args.out, cfg), args.json)
     return 0
 
 # %% ../../nbs/97_cli_corpus.ipynb #3475692e
@@ -59,5 +60,8 @@ def add_commands(sub):
     c.add_argument('data', metavar='DATA', help='a question file csqa data reads')
     c.add_argument('--against', required=True, metavar='BENCHMARK', help='the benchmark file (e.g. the CodeSimpleQA JSONL)')
     c.add_argument('--out', required=True, metavar='DIR', help='folder for kept.parquet, removed.parquet, stats.json')
+    c.add_argument('--embed-model', metavar='DIR', help='a local sentence-transformers or Hugging Face encoder folder: adds the embedding stage (never downloaded)')
+    c.add_argument('--embed-threshold', type=float, default=0.9, help='cosine of the questions at which the embedding stage removes a row (default 0.9)')
+    c.add_argument('--embed-needs-answer', action='store_true', help='the embedding stage also needs the answers to agree')
     c.set_defaults(func=decontam_cmd)
     for p in (b, d, c): p.add_argument('--json', action='store_true', help='print the counts as JSON')
