@@ -14,6 +14,10 @@ decontamination of many rows streamed from Parquet, each measured in the same ru
    (`near_dedup`, scipy's components on the driver) against the Ray engine (`near_dedup_on_ray`, Ray local on 2 CPUs:
    every step on the workers), each in its own process: seconds and the driver's peak RSS. Both must give the same
    tables (the bench checks the counts and a digest of the removed rows).
+4. `--decontam N`: decontamination of N candidate rows made from the benchmark's own parts (its questions' words
+   shuffled with filler, a third Chinese, a third of the answers copied from items, so the inverted lists on names and
+   answers are hit hard), the n-gram stage alone (`anchor=False`) against the default (n-gram + answer anchors), in the
+   same process on the same index: seconds, rows/s and the ratio.
 """
 from __future__ import annotations
 import argparse, json, os, random, resource, subprocess, sys, tempfile, time
@@ -132,6 +136,38 @@ def bench_cluster(n:int, engine:str)->dict:
     digest = hashlib.sha256(json.dumps(res.removed.select('id', 'match_id', 'similarity').rows()).encode()).hexdigest()
     return {'rows': n, 'seconds': seconds, 'removed': len(res.removed), 'digest': digest}
 
+def decontam_rows(bench, n:int, seed:int=0):
+    "n candidate rows built from the benchmark's parts: shuffled question words with filler, a third Chinese, a third of the answers copied."
+    import numpy as np, polars as pl
+    rnd = random.Random(seed)
+    qs, ans = bench['question'].to_list(), bench['answer'].to_list()
+    rows_q, rows_a = [], []
+    for _ in range(n):
+        words = rnd.choice(qs).split()
+        words = [w if rnd.random() < 0.5 else rnd.choice(WORDS) for w in words]
+        rnd.shuffle(words)
+        if rnd.random() < 0.33: q = ''.join(rnd.choices(ZH, k=rnd.randint(10, 25))) + ''.join(w for w in words[:3] if w.isascii()) + '？'
+        else: q = ' '.join(words) + '?'
+        rows_q.append(q)
+        rows_a.append(rnd.choice(ans) if rnd.random() < 0.33 else ' '.join(rnd.choices(WORDS, k=rnd.randint(1, 3))))
+    return pl.DataFrame({'id': [f'r{i}' for i in range(n)], 'question': rows_q, 'answer': rows_a})
+
+def bench_decontam(n:int, bench_path:str)->dict:
+    "Seconds of the n-gram stage alone and of n-gram + answer anchors on the same candidates and index."
+    from csqa.data import load_questions
+    from csqa.corpus.decontam import BenchmarkIndex, DecontamConfig, answer_pairs, decontaminate
+    bench = load_questions(bench_path, progress=False)
+    df = decontam_rows(bench, n)
+    BenchmarkIndex.build(bench)   # warm up
+    t = time.perf_counter(); ngram_index = BenchmarkIndex.build(bench, DecontamConfig(anchor=False)); build_ngram = time.perf_counter() - t
+    t = time.perf_counter(); full_index = BenchmarkIndex.build(bench); build_full = time.perf_counter() - t
+    decontaminate(df.head(1000), full_index)   # warm up
+    t = time.perf_counter(); a = decontaminate(df, ngram_index); ngram = time.perf_counter() - t
+    t = time.perf_counter(); b = decontaminate(df, full_index); full = time.perf_counter() - t
+    pairs = len(answer_pairs(df.head(20_000), full_index))
+    return {'rows': n, 'ngram_s': ngram, 'full_s': full, 'build_ngram_s': build_ngram, 'build_full_s': build_full,
+            'removed_ngram': len(a.removed), 'removed_full': len(b.removed), 'answer_pairs_per_20k': pairs}
+
 def child(*args)->dict:
     r = subprocess.run([sys.executable, __file__, '--measure', *map(str, args)], capture_output=True, text=True,
                        env={**os.environ, 'PYTHONPATH': str(REPO)})
@@ -148,14 +184,26 @@ def main():
     ap.add_argument('--keep', help='generate the Parquet file into (or reuse it from) this folder')
     ap.add_argument('--skip-stream', action='store_true')
     ap.add_argument('--cluster', type=int, help='instead: near-duplicate removal of this many rows, local engine against the Ray engine')
+    ap.add_argument('--decontam', type=int, help='instead: decontamination of this many candidate rows, n-gram stage alone against n-gram + answer anchors')
     ap.add_argument('--measure', nargs='+', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.measure:
         kind, *rest = a.measure
         if kind == 'signatures': out = bench_signatures(int(rest[0]), int(rest[1]))
         elif kind == 'cluster': out = bench_cluster(int(rest[0]), rest[1])
+        elif kind == 'decontam': out = bench_decontam(int(rest[0]), rest[1])
         else: out = bench_stream(rest[0], rest[1] if rest[1] != '-' else None, int(rest[2]))
         print(json.dumps({**out, 'peak_rss_mb': peak_rss_mb()})); return
+    if a.decontam:
+        if not Path(a.against).exists(): raise SystemExit(f'--decontam needs the benchmark: {a.against} is not there')
+        r = child('decontam', a.decontam, a.against)
+        print(f"decontamination of {r['rows']:,} candidate rows against {Path(a.against).name} (index built in "
+              f"{r['build_ngram_s']:.1f}s n-gram only, {r['build_full_s']:.1f}s with the answer anchors):\n"
+              f"  n-gram stage alone             {r['ngram_s']:>7.1f}s  {r['rows'] / r['ngram_s']:>9,.0f} rows/s  {r['removed_ngram']:>6,} removed\n"
+              f"  n-gram + answer anchors        {r['full_s']:>7.1f}s  {r['rows'] / r['full_s']:>9,.0f} rows/s  {r['removed_full']:>6,} removed\n"
+              f"  ratio (with anchors / n-gram)  {r['full_s'] / r['ngram_s']:>7.2f}×   ({r['answer_pairs_per_20k']:,} answer-agreeing pairs per 20k rows; "
+              f"peak RSS {r['peak_rss_mb']:,.0f} MB)")
+        return
     if a.cluster:
         local, on_ray = child('cluster', a.cluster, 'local'), child('cluster', a.cluster, 'ray')
         assert (local['removed'], local['digest']) == (on_ray['removed'], on_ray['digest']), (local, on_ray)
