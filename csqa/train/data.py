@@ -110,7 +110,7 @@ def contaminated(questions:pl.DataFrame, # the training questions
         if normalize_question(q) in asked: reason[i], match[i] = 'exact', asked[normalize_question(q)]
     rows = questions.select(pl.int_range(pl.len()).alias('_row'), 'id', 'question', 'answer')
     removed = decontaminate(rows, BenchmarkIndex.build(benchmark.select(pl.col('id').cast(pl.String), 'question', 'answer'))).removed
-    for i, r, m in removed.select('_row', 'reason', 'match_id').iter_rows(): reason.setdefault(i, r); match.setdefault(i, m)
+    for i, r, m in removed.select('_row', 'rule', 'match_id').iter_rows(): reason.setdefault(i, r); match.setdefault(i, m)
     groups = question_groups(questions)
     hit_groups = {groups[i]: i for i in sorted(reason)}
     for i, g in enumerate(groups):
