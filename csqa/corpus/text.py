@@ -145,7 +145,7 @@ def langid_probs(texts:pl.Series, # any texts
     m = langid_model()
     t = texts.fill_null('').str.normalize('NFC')
     caps = (t == t.str.to_uppercase()) & t.str.contains(r'\p{Lu}')   # py3langid reads an all-capitals text in lower case
-    data = [s.encode('utf-8', 'surrogatepass') for s in t.zip_with(~caps, t.str.to_lowercase())]
+    data = [s.encode() for s in t.zip_with(~caps, t.str.to_lowercase())]
     order = np.argsort(-np.fromiter(map(len, data), np.int64, len(data)), kind='stable')
     out = np.zeros((len(data), len(m.labels)), np.float32)
     for start in range(0, len(data), batch):
