@@ -12,9 +12,10 @@ import scipy.sparse
 from ..extras import needs
 
 # %% auto #0
-__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc', 'normalized',
-           'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel', 'langid_model',
-           'langid_features', 'langid_probs', 'languages', 'Shingles', 'han_counts', 'ngram_hashes', 'shingle_hashes']
+__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc', 'nfc',
+           'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel',
+           'langid_model', 'langid_features', 'langid_probs', 'languages', 'Shingles', 'han_counts', 'ngram_hashes',
+           'shingle_hashes']
 
 # %% ../../nbs/40_corpus_text.ipynb #21731fad
 def nfkc(texts:pl.Series)->pl.Series:
@@ -22,6 +23,12 @@ def nfkc(texts:pl.Series)->pl.Series:
     odd = texts.str.contains(r'[^\x00-\x7f]').fill_null(False)
     if not odd.any(): return texts
     return texts.clone().scatter(odd.arg_true(), texts.filter(odd).str.normalize('NFKC'))
+
+def nfc(texts:pl.Series)->pl.Series:
+    "NFC of each text, skipping pure-ASCII texts as `nfkc` does."
+    odd = texts.str.contains(r'[^\x00-\x7f]').fill_null(False)
+    if not odd.any(): return texts
+    return texts.clone().scatter(odd.arg_true(), texts.filter(odd).str.normalize('NFC'))
 
 # %% ../../nbs/40_corpus_text.ipynb #b24b0599
 def normalized(texts:pl.Series, # any texts
@@ -74,11 +81,15 @@ def prose(texts:pl.Series, # any texts
 def script_language(texts:pl.Series, # any texts
                    )->pl.Series:     # 'ja', 'ko', 'zh', or null where the script does not decide
     "The language a text's script alone decides: kana for Japanese, Hangul for Korean, Han for Chinese."
-    han, kana = texts.str.count_matches(r'\p{Han}'), texts.str.count_matches(r'[\p{Hiragana}\p{Katakana}]')
-    hangul, letters, toks = texts.str.count_matches(r'\p{Hangul}'), texts.str.count_matches(r'\p{L}'), texts.str.count_matches(TOKEN_PATTERN)
-    return pl.select(pl.when((kana > 0) & (kana * 10 >= han + kana)).then(pl.lit('ja'))
-                     .when((hangul > 0) & (hangul * 2 >= letters)).then(pl.lit('ko'))
-                     .when((han > 0) & (han * 5 >= toks)).then(pl.lit('zh')).alias('lang')).to_series()
+    cjk = texts.str.contains(r'[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]').fill_null(False)
+    out = pl.Series('lang', [None] * len(texts), pl.String)
+    if not cjk.any(): return out
+    t = texts.filter(cjk)
+    han, kana = t.str.count_matches(r'\p{Han}'), t.str.count_matches(r'[\p{Hiragana}\p{Katakana}]')
+    hangul, letters, toks = t.str.count_matches(r'\p{Hangul}'), t.str.count_matches(r'\p{L}'), t.str.count_matches(TOKEN_PATTERN)
+    return out.scatter(cjk.arg_true(), pl.select(pl.when((kana > 0) & (kana * 10 >= han + kana)).then(pl.lit('ja'))
+                                                 .when((hangul > 0) & (hangul * 2 >= letters)).then(pl.lit('ko'))
+                                                 .when((han > 0) & (han * 5 >= toks)).then(pl.lit('zh'))).to_series())
 
 # %% ../../nbs/40_corpus_text.ipynb #bc55fe97
 CHINESE_CODES = ('zh', 'wuu', 'yue', 'lzh', 'gan', 'hak', 'nan', 'cmn', 'cdo', 'hsn', 'cjy')
@@ -129,9 +140,10 @@ def langid_features(data:list[bytes], # texts as UTF-8, longest first
 def _scores(data:list[bytes], m:LangidModel)->np.ndarray:
     "py3langid's normalised probabilities (classes, not labels) of texts given longest first."
     rows, feats = langid_features(data, m)
-    used, col = np.unique(feats, return_inverse=True)
-    counts = scipy.sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, col)), shape=(len(data), len(used)))
-    counts.sum_duplicates(); counts.data = np.log1p(counts.data)
+    seen = np.bincount(feats, minlength=len(m.ptc)) > 0
+    used, col = np.flatnonzero(seen), np.cumsum(seen)[feats] - 1   # the features found, and each one's column among them
+    counts = scipy.sparse.coo_matrix((np.ones(len(rows), np.float32), (rows, col)), shape=(len(data), len(used))).tocsr()
+    counts.data = np.log1p(counts.data)   # tocsr summed the repeats
     lens = np.fromiter(map(len, data), np.float32, len(data))
     score = (np.asarray(counts @ m.ptc[used].astype(np.float32)) + m.pc) / np.sqrt(np.maximum(lens, 1))[:, None]
     score[np.diff(counts.indptr) == 0] = 0   # no feature at all: every language alike, as py3langid has it
@@ -143,9 +155,9 @@ def langid_probs(texts:pl.Series, # any texts
                 )->np.ndarray:    # float32, one row per text, one column per `langid_model().labels`
     "The probability of each language for each text, under py3langid's model."
     m = langid_model()
-    t = texts.fill_null('').str.normalize('NFC')
-    caps = (t == t.str.to_uppercase()) & t.str.contains(r'\p{Lu}')   # py3langid reads an all-capitals text in lower case
-    data = [s.encode() for s in t.zip_with(~caps, t.str.to_lowercase())]
+    t = nfc(texts.fill_null(''))
+    caps = t.str.contains(r'\p{Lu}') & ~t.str.contains(r'\p{Ll}')   # py3langid reads an all-capitals text in lower case
+    data = [s.encode() for s in (t.zip_with(~caps, t.str.to_lowercase()) if caps.any() else t)]
     order = np.argsort(-np.fromiter(map(len, data), np.int64, len(data)), kind='stable')
     out = np.zeros((len(data), len(m.labels)), np.float32)
     for start in range(0, len(data), batch):
@@ -162,9 +174,10 @@ def languages(texts:pl.Series,     # any texts
     "The language of each text: code removed, kana, Hangul and Han decided by script, the rest by py3langid's model."
     texts = texts.fill_null('')
     p = prose(texts)
-    by_script, short = script_language(p), p.str.count_matches(r'\p{L}') < min_letters
-    lang = by_script.zip_with(by_script.is_not_null() | ~short, script_language(texts).fill_null('und'))
-    ask = (by_script.is_null() & ~short).arg_true()
+    lang, short = script_language(p), p.str.count_matches(r'\p{L}') < min_letters
+    if len(fall := (lang.is_null() & short).arg_true()):   # too little prose: the script of the whole text, or 'und'
+        lang = lang.scatter(fall, script_language(texts.gather(fall)).fill_null('und'))
+    ask = lang.is_null().arg_true()
     if len(ask):
         probs, labels = langid_probs(p.gather(ask).str.slice(0, max_chars)), langid_model().labels
         best = probs.argmax(1)
