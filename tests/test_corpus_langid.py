@@ -150,3 +150,23 @@ def test_many_english_names_do_not_make_a_text_english():
             for _ in range(12): w.insert(rnd.randrange(len(w) + 1), rnd.choice(['_', '.', '::']).join(rnd.sample(words, 3)))
             texts.append(' '.join(w)); want.append(lang)
     assert languages(pl.Series(texts)).to_list() == want
+
+def test_the_clean_stage_counts_and_keeps_aside_each_other_language(tmp_path):
+    "Documents in other languages are not lost: the stage's stats count them by language, and rejected/ holds them."
+    import json
+    from csqa.corpus.build import CorpusConfig, stage_clean, write_atomic
+    from csqa.corpus.ingest import DOC_SCHEMA
+    body = lambda s: (s + ' ') * 6 + '\n```python\nprint(len([1, 2, 3]))\n```\n'
+    texts = {'en': body(EN[0]), 'zh': body(ZH[0]), 'fr': body(OTHERS['fr'][0]), 'ru': body(OTHERS['ru'][1]),
+             'ja': body(OTHERS['ja'][0]), 'und': '```\n' + 'x = foo_bar(1)\n' * 30 + '```\n' + 'see get_user_name() ' * 20}
+    docs = pl.DataFrame({'doc_id': list(texts), 'url': ['u'] * len(texts), 'tier': [0] * len(texts), 'text': list(texts.values()),
+                         'source': ['s'] * len(texts)}, schema=DOC_SCHEMA)
+    cfg = CorpusConfig(sources=[str(tmp_path)], out=str(tmp_path/'out'), backend={'kind': 'openai', 'model': 'm'}, clean={'max_code_ratio': 1.0, 'min_chars': 50})
+    write_atomic(docs, tmp_path/'out'/'stages'/'docs'/'part-00000.parquet')
+    d = stage_clean(cfg)
+    stats = json.loads((d/'part-00000.stats.json').read_text())
+    assert stats == {'docs': 6, 'kept': 2, 'rejected_language:fr': 1, 'rejected_language:ru': 1, 'rejected_language:ja': 1,
+                     'rejected_language:und': 1}, stats
+    aside = pl.read_parquet(d/'rejected'/'part-00000.parquet')
+    assert sorted(aside.select('doc_id', 'lang').rows()) == [('fr', 'fr'), ('ja', 'ja'), ('ru', 'ru'), ('und', 'und')]
+    assert sorted(pl.read_parquet(d/'part-00000.parquet')['lang']) == ['en', 'zh']
