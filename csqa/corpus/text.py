@@ -170,9 +170,10 @@ def languages(texts:pl.Series,     # any texts
               min_letters:int=20,  # prose with fewer letters is decided by script alone, or 'und'
               min_prob:float=0.5,  # a guess of the model below this probability is 'und'
               max_chars:int=2000,  # characters of prose the model reads (the start of a long document says enough)
+              window:int=20_000,   # characters of each text looked at, code included
              )->pl.Series:         # 'lang': ISO 639 codes ('en', 'zh', 'fr', …), 'und' where undetermined
     "The language of each text: code removed, kana, Hangul and Han decided by script, the rest by py3langid's model."
-    texts = texts.fill_null('')
+    texts = texts.fill_null('').str.slice(0, window)
     p = prose(texts)
     lang, short = script_language(p), p.str.count_matches(r'\p{L}') < min_letters
     if len(fall := (lang.is_null() & short).arg_true()):   # too little prose: the script of the whole text, or 'und'
