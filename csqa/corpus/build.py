@@ -104,12 +104,19 @@ def pending(in_dir:Path, out_dir:Path)->list[str]:
 # %% ../../nbs/45_corpus_build.ipynb #32565fde
 STAGES = ('docs', 'clean', 'synth', 'dedup', 'decontam')   # the stage folders, in the order they run
 
+def _file_digest(path:Path, chunk:int=1 << 20)->str:
+    "The SHA-256 of a file's bytes, read a megabyte at a time."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while (block := f.read(chunk)): h.update(block)
+    return h.hexdigest()
+
 def _files(paths, skip:Path|None=None)->list:
-    "Path, size and modification time of every file under `paths` (not under `skip`): what a build sees of its input files."
+    "Path and content hash of every file under `paths` (not under `skip`): what a build sees of its input files."
     out = []
     for p in map(Path, paths):
         files = sorted(f for f in p.rglob('*') if f.is_file() and not (skip and f.is_relative_to(skip))) if p.is_dir() else [p]
-        out += [(str(f), *((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else ('missing',))) for f in files]
+        out += [(str(f), _file_digest(f) if f.is_file() else 'missing') for f in files]
     return out
 
 # %% ../../nbs/45_corpus_build.ipynb #ffcf8084

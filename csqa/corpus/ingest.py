@@ -100,7 +100,10 @@ class CleanConfig:
     max_chars: int = 100_000      # longer ones are cut to this many characters, not dropped
     min_code_ratio: float = 0.0   # share of characters in code; raise it to insist on code
     max_code_ratio: float = 0.8   # pages that are nearly all code explain too little
-    langs: tuple = ('en', 'zh')   # languages kept
+    keep_langs: tuple = ('en', 'zh')  # languages kept: English and Chinese, or one of them (synthesis asks in these)
+    def __post_init__(self):
+        if not self.keep_langs or set(self.keep_langs) - {'en', 'zh'}:
+            raise UsageError(f'keep_langs: choose en, zh or both (synthesis asks in these two), got {list(self.keep_langs)}')
 
 BOILERPLATE = re.compile(r'^\s*(skip to (main )?content|accept (all )?cookies?|we use cookies.*|share (this|on) .*|'
                          r'(copyright|©).*|all rights reserved.*|sign (in|up)|log ?in|subscribe.*|menu|home)\s*$', re.I)
@@ -131,14 +134,14 @@ def clean_batch(batch:pa.Table,             # documents (`DOC_SCHEMA` columns)
                 cfg:CleanConfig=CleanConfig(),
                )->pa.Table:                 # the same rows, text cleaned, plus lang, code_ratio and reject (null when kept)
     "Clean one batch of documents and say why any is rejected."
-    from csqa.corpus.text import is_chinese
+    from csqa.corpus.text import languages
     df = pl.from_arrow(batch)
     text = df['text'].str.normalize('NFC').map_elements(strip_boilerplate, return_dtype=pl.String).str.slice(0, cfg.max_chars)
-    lang = pl.Series('lang', ['zh' if z else 'en' for z in is_chinese(text)], pl.String)
+    lang = languages(text)
     ratio = code_ratio(text).alias('code_ratio')
     reject = (pl.when(text.str.len_chars() < cfg.min_chars).then(pl.lit('too_short'))
               .when(ratio < cfg.min_code_ratio).then(pl.lit('too_little_code'))
               .when(ratio > cfg.max_code_ratio).then(pl.lit('too_much_code'))
-              .when(~lang.is_in(list(cfg.langs))).then(pl.lit('language')))
+              .when(~lang.is_in(list(cfg.keep_langs))).then(pl.lit('language:') + lang))
     out = df.with_columns(text.alias('text'), lang, ratio).with_columns(reject.alias('reject'))
     return out.to_arrow()
