@@ -7,7 +7,7 @@ from conftest import free_port, run_csqa, stop_process, wait_until_up
 ROOT = Path(__file__).parents[1]
 CHROMIUM = Path('/usr/bin/chromium')
 # the rate bars are the first plotly graph on the page; their first trace is `correct`, its customdata[i][0] is n
-BARS = "(() => { const gd = document.querySelector('.js-plotly-plot'); return gd && gd.data ? {x: [...gd.data[0].x], n: gd.data[0].customdata.map(c => c[0])} : null; })()"
+BARS = "(() => { const gd = document.querySelector('.js-plotly-plot'); const t = gd && gd.data && gd.data[0]; return t && t.x && t.customdata ? {x: [...t.x], n: t.customdata.map(c => c[0])} : null; })()"
 
 KERNEL_IDLE = "(() => { const w = window.jupyterapp.shell.currentWidget; const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel; return !!k && k.status === 'idle'; })()"
 
