@@ -30,9 +30,20 @@ test: venv browser
 	echo "make test: every test passed in $$(( $$(date +%s) - start )) s after set-up"
 
 # Each notebook runs once: the docs build executes every one in a real Jupyter kernel (as JupyterLab does), skips the
-# cells flagged with tst_flags as nbdev_test does, and fails on any error; pytest's docs tests then check that site.
-test-steps: sync-check docs
-	CSQA_DOCS_SITE=$(CURDIR)/_docs $(MAKE) --no-print-directory pytest
+# cells flagged with tst_flags as nbdev_test does, and fails on any error. It runs beside pytest (two workers), since
+# much of either waits on kernels, servers and subprocesses; its log goes to $(DOCS_LOG) and its summary is printed
+# when it ends. The tests of the built site come last.
+DOCS_LOG := build/docs-build.log
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
+test-steps: sync-check
+	@mkdir -p $(dir $(DOCS_LOG)); echo "docs build: every notebook in a real kernel, beside pytest (log: $(DOCS_LOG))"; \
+	$(BIN)/python scripts/build_docs.py > $(DOCS_LOG) 2>&1 & docs=$$!; \
+	$(PYTEST) tests/ --ignore=tests/test_docs_build.py --durations=15 --junitxml=build/pytest-main.xml; tests=$$?; \
+	wait $$docs; built=$$?; grep -E '^FAILED|page\(s\) built' $(DOCS_LOG); \
+	if [ $$built != 0 ]; then echo "docs build failed (exit $$built); the end of $(DOCS_LOG):"; tail -40 $(DOCS_LOG); exit 1; fi; \
+	CSQA_DOCS_SITE=$(CURDIR)/_docs $(PYTEST) tests/test_docs_build.py --junitxml=build/pytest-site.xml; site=$$?; \
+	$(BIN)/python scripts/test_counts.py build/pytest-main.xml build/pytest-site.xml; \
+	[ $$tests = 0 ] && [ $$site = 0 ]
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser). Installed only where
 # missing and where apt-get runs as root; elsewhere those tests skip and say why.
@@ -53,12 +64,12 @@ nbtest: venv
 	$(BIN)/nbdev_test --n_workers 2
 
 pytest: venv
-	$(BIN)/python -m pytest tests/ -q --durations=15
+	$(PYTEST) tests/ --durations=15
 
 # The fast part alone, for a developer between changes: the notebooks' own tests and pytest without the tests marked
 # slow (servers, training, browsers, Ray, the sanitizer fuzz).
 test-fast: venv sync-check nbtest
-	$(BIN)/python -m pytest tests/ -q -m "not slow" --durations=15
+	$(PYTEST) tests/ -m "not slow" --durations=15
 
 # Does this environment hold the tested set? (tests/test_versions.py checks the same.)
 versions: venv

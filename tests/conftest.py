@@ -113,7 +113,13 @@ SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 
                 'test_docs_build', 'test_explorer_browser', 'test_jsonl_sanitize', 'test_judge_server', 'test_packaging',
                 'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 
+# `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
+# fixture share one worker and so one server, and no two local Ray clusters start at once on a 2-core machine.
+RAY_MODULES = {'test_corpus_scale', 'test_corpus_ray_cluster'}
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rpartition('.')[2] in SLOW_MODULES or 'openai_server' in getattr(item, 'fixturenames', ()):
-            item.add_marker(pytest.mark.slow)
+        module, fixtures = item.module.__name__.rpartition('.')[2], getattr(item, 'fixturenames', ())
+        if module in SLOW_MODULES or 'openai_server' in fixtures: item.add_marker(pytest.mark.slow)
+        if 'openai_server' in fixtures: item.add_marker(pytest.mark.xdist_group('openai_server'))
+        elif module in RAY_MODULES or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
