@@ -140,8 +140,9 @@ def band_pairs(keys:np.ndarray,    # one band's key of every row (uint64)
               )->np.ndarray:       # (pairs, 2) int64: (row, a lower row it shares a bucket with)
     "The `bucket_pairs` of one band, rows with a key of their own left out first."
     order = np.argsort(keys, kind='stable')
-    same = keys[order][1:] == keys[order][:-1]
-    rows = order[np.concatenate([same, [False]]) | np.concatenate([[False], same])]
+    same, shared = keys[order][1:] == keys[order][:-1], np.zeros(len(keys), bool)
+    shared[1:] |= same; shared[:-1] |= same
+    rows = order[shared]
     b = pl.DataFrame({'band': np.zeros(len(rows), np.int32), 'key': keys[rows], 'row': rows.astype(np.int64)})
     return bucket_pairs(b, max_bucket).to_numpy().astype(np.int64).reshape(-1, 2)
 
