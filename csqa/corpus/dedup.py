@@ -138,25 +138,35 @@ def bucket_pairs(buckets:pl.DataFrame, # columns band, key (the bucket) and row
 def band_pairs(keys:np.ndarray,    # one band's key of every row (uint64)
                max_bucket:int=64,
               )->np.ndarray:       # (pairs, 2) int64: (row, a lower row it shares a bucket with)
-    "The `bucket_pairs` of one band, rows with a key of their own left out first."
-    order = np.argsort(keys, kind='stable')
-    same, shared = keys[order][1:] == keys[order][:-1], np.zeros(len(keys), bool)
-    shared[1:] |= same; shared[:-1] |= same
-    rows = order[shared]
-    b = pl.DataFrame({'band': np.zeros(len(rows), np.int32), 'key': keys[rows], 'row': rows.astype(np.int64)})
-    return bucket_pairs(b, max_bucket).to_numpy().astype(np.int64).reshape(-1, 2)
+    "The `bucket_pairs` of one band, in numpy: rows sorted by key, each paired with the rows before it in its run."
+    row = np.argsort(keys, kind='stable')   # within a run of one key, rows ascend
+    k = keys[row]
+    first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]])) if len(k) else np.zeros(0, np.int64)
+    size = np.diff(np.append(first, len(k)))
+    start, nth = np.repeat(first, size), np.arange(len(k)) - np.repeat(first, size)   # each row's run, and its place in it
+    big = np.repeat(size > max_bucket, size)
+    star = np.stack([row[big & (nth > 0)], row[start[big & (nth > 0)]]], 1)    # a large run: each row with its first
+    later = np.flatnonzero(~big & (nth > 0))
+    n = nth[later]                                    # a small run: each row with every row before it
+    before = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start[later], n)
+    return np.concatenate([star, np.stack([np.repeat(row[later], n), row[before]], 1)]).astype(np.int64)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #58f09e95
+def _distinct(x:np.ndarray)->np.ndarray:
+    "The sorted distinct values of `x` (a sort: numpy 2.4's `np.unique` hashes first and is ~20× slower here)."
+    s = np.sort(x)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
+
 def unique_pairs(found,              # arrays of (pairs, 2) row pairs, e.g. one a band
                  n:int,              # how many rows
-                 budget:int=4_000_000, # pairs left waiting before they are folded in
+                 budget:int=1_000_000, # pairs left waiting before they are folded in
                 )->np.ndarray:       # (pairs, 2) int64, each pair once, sorted
     "The distinct pairs of many lists, folded in as they come so that repeats never pile up."
     seen, waiting, size = np.zeros(0, np.int64), [], 0
     for p in found:
         waiting.append(p[:, 0].astype(np.int64) * n + p[:, 1]); size += len(p)
-        if size > budget: seen, waiting, size = np.unique(np.concatenate([seen, *waiting])), [], 0
-    seen = np.unique(np.concatenate([seen, *waiting]))
+        if size > budget: seen, waiting, size = _distinct(np.concatenate([seen, *waiting])), [], 0
+    seen = _distinct(np.concatenate([seen, *waiting]))
     return np.stack([seen // max(n, 1), seen % max(n, 1)], 1)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #c470cc05
@@ -254,7 +264,7 @@ class Sketches:
 def sketch(df:pl.DataFrame,           # rows holding `cfg.columns`
            cfg:DedupConfig,
            folder,                    # where the files go
-           block_rows:int=100_000,    # rows signed, and held, at a time
+           block_rows:int=50_000,     # rows signed, and held, at a time
            sigs:np.ndarray|None=None, # signatures computed already, written instead
           )->Sketches:
     "Sign the rows block by block, writing each block's signatures and appending its band keys to each band's file."
@@ -292,7 +302,7 @@ def block_similarity(sk:Sketches,   # the sketches of the rows
 def near_dedup(df:pl.DataFrame,          # rows with `id` and `cfg.columns` (optionally `tier`)
                cfg:DedupConfig=DedupConfig(),
                sigs:np.ndarray|None=None, # precomputed signatures of the rows (`minhash_signatures`), e.g. from another engine
-               block_rows:int=100_000,    # rows signed and held at a time: what bounds the memory
+               block_rows:int=50_000,     # rows signed and held at a time: what bounds the memory
                spill=None,                # folder for the sketch files (removed after); None: the system's temporary folder
               )->DedupResult:
     "Remove near-duplicates: MinHash LSH candidates checked on the full signature and their answers, clustered, one survivor each."
