@@ -44,9 +44,9 @@ def run(shards:Path, work:Path, n_grams:int, bands:int, rows:int, workers:int)->
         LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=min(workers, tasks), logging_dir=str(work/f'logs{i}'),
                               skip_completed=False).run()
     seconds = time.perf_counter() - t
-    return {'seconds': seconds, 'removed': removed_pairs(shards, files, work/'remove'),
-            'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            'worker_peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    peaks = {'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,   # before reading the results back
+             'worker_peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    return {'seconds': seconds, 'removed': removed_pairs(shards, files, work/'remove'), **peaks}
 
 def removed_pairs(shards:Path, files:list, out:Path)->list:
     "(removed id, the id its cluster keeps) for every removed document."
