@@ -16,7 +16,7 @@ from .text import Shingles, code_normalized, tokens, _mix, _MULT
 __all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'xxh64', 'shingle_texts', 'stable_shingle_hashes', 'minhash_signatures',
            'similarity', 'band_keys', 'bucket_pairs', 'band_pairs', 'unique_pairs', 'candidate_pairs', 'survivors',
            'clusters', 'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup', 'Sketches', 'sketch',
-           'block_similarity', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
+           'block_similarity', 'near_links', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
 
 # %% ../../nbs/41_corpus_dedup.ipynb #2b0b4cb6
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class DedupConfig:
     bands: int = 32          # LSH bands
     rows: int = 4            # signature values per band; the sketch has bands × rows permutations
     threshold: float = 0.5   # estimated Jaccard similarity at or above which two rows are near-duplicates
-    seed: int = 1            # MinHash seed
+    seed: int = 1            # MinHash seed: rensa draws its permutations from it
     answer: str|None = 'answer' # column whose values two rows must share (`code_normalized`) to merge; None: no check
     max_bucket: int = 64     # buckets up to this many rows compare every pair; larger ones link rows to their first row
     def __post_init__(self):
@@ -298,6 +298,16 @@ def block_similarity(sk:Sketches,   # the sketches of the rows
         out[grp] = similarity(have[i], a[grp] - i * sk.block_rows, b[grp] - j * sk.block_rows, 16_384, have[j])
     return out
 
+# %% ../../nbs/41_corpus_dedup.ipynb #251d1f07
+def near_links(sk:Sketches,              # the sketches of the rows
+               cfg:DedupConfig,
+               codes:np.ndarray|None=None, # `answer_codes` of the rows
+              )->np.ndarray:             # (pairs, 2) int64: the pairs that link two rows into one cluster
+    "Candidates found band by band, checked on their signatures and answers; what only they need is freed on return."
+    pairs = unique_pairs((band_pairs(sk.band(b), cfg.max_bucket) for b in range(cfg.bands)), sk.rows)
+    checked = pl.DataFrame({'a': pairs[:, 0], 'b': pairs[:, 1], 'similarity': block_similarity(sk, pairs[:, 0], pairs[:, 1])})
+    return linked_pairs(checked, cfg.threshold, codes).select('a', 'b').to_numpy().astype(np.int64).reshape(-1, 2)
+
 # %% ../../nbs/41_corpus_dedup.ipynb #90efbb9f
 def near_dedup(df:pl.DataFrame,          # rows with `id` and `cfg.columns` (optionally `tier`)
                cfg:DedupConfig=DedupConfig(),
@@ -311,10 +321,7 @@ def near_dedup(df:pl.DataFrame,          # rows with `id` and `cfg.columns` (opt
     if sigs is not None and sigs.shape != (len(df), cfg.num_perm): raise UsageError(f'sigs: expected shape {(len(df), cfg.num_perm)}, got {sigs.shape}')
     with tempfile.TemporaryDirectory(prefix='csqa-near-', dir=spill) as tmp:
         sk = sketch(df, cfg, tmp, block_rows, sigs)
-        pairs = unique_pairs((band_pairs(sk.band(b), cfg.max_bucket) for b in range(cfg.bands)), len(df))
-        checked = pl.DataFrame({'a': pairs[:, 0], 'b': pairs[:, 1], 'similarity': block_similarity(sk, pairs[:, 0], pairs[:, 1])})
-        linked = linked_pairs(checked, cfg.threshold, answer_codes(df, cfg)).select('a', 'b').to_numpy().astype(np.int64).reshape(-1, 2)
-        keep = survivors(df, clusters(len(df), linked))
+        keep = survivors(df, clusters(len(df), near_links(sk, cfg, answer_codes(df, cfg))))
         gone, sim = np.flatnonzero(keep != np.arange(len(df))), np.ones(len(df))
         sim[gone] = block_similarity(sk, gone, keep[gone])
     return _split(df, keep, 'near', sim)
