@@ -2,6 +2,7 @@
 decontamination of many rows streamed from Parquet, each measured in the same run.
 
     python bench/corpus.py [--docs 100000] [--rows 10000000] [--keep DIR] [--against BENCHMARK]
+    python bench/corpus.py --near 200000 [--datatrove-python /tmp/dt/bin/python]
 
 1. Signatures: `--docs` synthetic English documents of 40–80 words, word 5-grams, 128 permutations. csqa sketches them
    all; datasketch (the baseline: one `MinHash` a document, `update_batch` over its encoded 5-grams) sketches the first
