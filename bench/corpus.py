@@ -2,6 +2,7 @@
 decontamination of many rows streamed from Parquet, each measured in the same run.
 
     python bench/corpus.py [--docs 100000] [--rows 10000000] [--keep DIR] [--against BENCHMARK]
+    python bench/corpus.py --near 200000 [--datatrove-python /tmp/dt/bin/python]
 
 1. Signatures: `--docs` synthetic English documents of 40–80 words, word 5-grams, 128 permutations. csqa sketches them
    all; datasketch (the baseline: one `MinHash` a document, `update_batch` over its encoded 5-grams) sketches the first
@@ -18,6 +19,14 @@ decontamination of many rows streamed from Parquet, each measured in the same ru
    shuffled with filler, a third Chinese, a third of the answers copied from items, so the inverted lists on names and
    answers are hit hard), the n-gram stage alone (`anchor=False`) against the default (n-gram + answer anchors), in the
    same process on the same index: seconds, rows/s and the ratio.
+5. `--near N`: csqa's local near-dedup against datatrove 0.10.1's MinHash pipeline (`bench/datatrove_near.py`, run by
+   the Python of its own virtual environment, `--datatrove-python` or $DATATROVE_PYTHON; skipped, with the reason, when
+   there is none) on N planted chain rows (a third Chinese), with matched settings: the same tokens, 3-grams, 32 bands
+   of 4, seed 1, 2 workers for datatrove (csqa is one process; polars and rensa use both cores). datatrove has no
+   threshold: a shared bucket is a duplicate; csqa checks each candidate at Jaccard >= 0.5. Each side reads its input
+   and writes the kept rows. Prints seconds, the speed ratio, precision and recall against the planted chains, peak
+   RSS, and csqa's peak RSS on 4N rows (each size in its own process) with the growth ratio. Targets: csqa >= 2x
+   faster at equal or better precision/recall; peak RSS on 4N under 2x that on N.
 """
 from __future__ import annotations
 import argparse, json, os, random, resource, subprocess, sys, tempfile, time
@@ -167,6 +176,67 @@ def bench_decontam(n:int, bench_path:str)->dict:
     pairs = len(answer_pairs(df.head(20_000), full_index))
     return {'rows': n, 'ngram_s': ngram, 'full_s': full, 'build_ngram_s': build_ngram, 'build_full_s': build_full,
             'removed_ngram': len(a.removed), 'removed_full': len(b.removed), 'answer_pairs_per_20k': pairs}
+def write_chains(folder:Path, n:int, shards:int=2)->Path:
+    "N planted chain rows as Parquet (for csqa) and as `shards` JSONL files of id and text (for datatrove)."
+    import polars as pl
+    from csqa.corpus.dedup import DedupConfig, dedup_text
+    from csqa.corpus.scale import planted_chains
+    df = planted_chains(-(-n * 2 // 9), 8).head(n)   # chains of 1-8 rows, 4.5 on average
+    df.write_parquet(folder/f'chains-{n}.parquet')
+    (folder/f'chains-{n}').mkdir(exist_ok=True)
+    docs = df.select('id', text=dedup_text(df, DedupConfig()))
+    for i in range(shards): docs.gather_every(shards, i).write_ndjson(folder/f'chains-{n}'/f'part-{i}.jsonl')
+    return folder/f'chains-{n}.parquet'
+
+def bench_near(path:str)->dict:
+    "csqa's local near-dedup of a Parquet file: read, dedup, write the kept rows."
+    import polars as pl
+    from csqa.corpus.dedup import DedupConfig, near_dedup
+    t = time.perf_counter()
+    df = pl.read_parquet(path, columns=['id', 'tier', 'question', 'answer'])   # what the near pass reads
+    res = near_dedup(df, DedupConfig())
+    res.kept.write_parquet(Path(path).with_suffix('.kept.parquet'))
+    seconds = time.perf_counter() - t
+    res.removed.select('id', 'match_id').write_parquet(Path(path).with_suffix('.removed.parquet'))  # not as Python objects: they would count
+    return {'seconds': seconds}
+
+def precision_recall(pairs:list, path:Path)->tuple:
+    "Removals whose survivor is in their chain, over all removals (precision) and over the chains' extra rows (recall)."
+    import polars as pl
+    df = pl.read_parquet(path, columns=['id', 'chain'])
+    chain = dict(zip(df['id'], df['chain']))
+    right = sum(m is not None and chain[r] == chain[m] for r, m in pairs)
+    return right / max(len(pairs), 1), right / (len(df) - df['chain'].n_unique())
+
+def datatrove_side(python:str|None, folder:Path, n:int)->dict|str:
+    "datatrove's run as a dict, or why it was skipped."
+    if not python: return 'no --datatrove-python or $DATATROVE_PYTHON (python3 -m venv DIR && DIR/bin/pip install datatrove==0.10.1 regex "xxhash<4" tokenizers orjson)'
+    if not Path(python).exists(): return f'{python} does not exist'
+    ok = subprocess.run([python, '-c', 'import datatrove, regex, xxhash, orjson, tokenizers; print(datatrove.__version__ if hasattr(datatrove, "__version__") else "")'], capture_output=True, text=True)
+    if ok.returncode: return f'datatrove does not import in {python}: {ok.stderr.strip().splitlines()[-1]}'
+    r = subprocess.run([python, str(REPO/'bench'/'datatrove_near.py'), str(folder/f'chains-{n}'), str(folder/f'dt-{n}'),
+                        '--n-grams', '3', '--bands', '32', '--rows', '4', '--workers', '2'], capture_output=True, text=True)
+    if r.returncode: return f'datatrove failed: {r.stderr.strip()[-2000:]}'
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+def compare_near(n:int, python:str|None):
+    "csqa's near-dedup on N and 4N rows, and datatrove's on N, each in its own process."
+    import polars as pl
+    with tempfile.TemporaryDirectory(prefix='csqa-near-bench-') as tmp:
+        folder = Path(tmp)
+        small, big = write_chains(folder, n), write_chains(folder, 4 * n)
+        ours, ours4 = child('near', small), child('near', big)
+        p, r = precision_recall(pl.read_parquet(small.with_suffix('.removed.parquet')).rows(), small)
+        print(f"near-dedup of {n:,} planted chain rows (a third Chinese), 3-grams, 32×4 bands, seed 1:\n"
+              f"  csqa (local, threshold 0.5)   {ours['seconds']:>7.1f}s  P {p:.4f}  R {r:.4f}  peak RSS {ours['peak_rss_mb']:>6,.0f} MB", flush=True)
+        dt = datatrove_side(python, folder, n)
+        if isinstance(dt, str): print(f'  datatrove: skipped: {dt}')
+        else:
+            dp, dr = precision_recall(dt['removed'], small)
+            print(f"  datatrove 0.10.1, 2 workers  {dt['seconds']:>7.1f}s  P {dp:.4f}  R {dr:.4f}  peak RSS {dt['peak_rss_mb']:>6,.0f} MB driver, {dt['worker_peak_rss_mb']:,.0f} MB largest worker\n"
+                  f"  speed ratio (datatrove / csqa) {dt['seconds'] / ours['seconds']:>6.1f}×")
+        print(f"  csqa on {4 * n:,} rows           {ours4['seconds']:>7.1f}s  peak RSS {ours4['peak_rss_mb']:>6,.0f} MB: "
+              f"{ours4['peak_rss_mb'] / ours['peak_rss_mb']:.2f}× the peak on {n:,} rows (target < 2×)")
 
 def child(*args)->dict:
     r = subprocess.run([sys.executable, __file__, '--measure', *map(str, args)], capture_output=True, text=True,
@@ -185,12 +255,15 @@ def main():
     ap.add_argument('--skip-stream', action='store_true')
     ap.add_argument('--cluster', type=int, help='instead: near-duplicate removal of this many rows, local engine against the Ray engine')
     ap.add_argument('--decontam', type=int, help='instead: decontamination of this many candidate rows, n-gram stage alone against n-gram + answer anchors')
+    ap.add_argument('--near', type=int, help="instead: csqa's near-dedup of this many planted chain rows (and 4x as many) against datatrove's")
+    ap.add_argument('--datatrove-python', default=os.environ.get('DATATROVE_PYTHON'), help='the Python of a virtual environment with datatrove')
     ap.add_argument('--measure', nargs='+', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.measure:
         kind, *rest = a.measure
         if kind == 'signatures': out = bench_signatures(int(rest[0]), int(rest[1]))
         elif kind == 'cluster': out = bench_cluster(int(rest[0]), rest[1])
+        elif kind == 'near': out = bench_near(rest[0])
         elif kind == 'decontam': out = bench_decontam(int(rest[0]), rest[1])
         else: out = bench_stream(rest[0], rest[1] if rest[1] != '-' else None, int(rest[2]))
         print(json.dumps({**out, 'peak_rss_mb': peak_rss_mb()})); return
@@ -204,6 +277,7 @@ def main():
               f"  ratio (with anchors / n-gram)  {r['full_s'] / r['ngram_s']:>7.2f}×   ({r['answer_pairs_per_20k']:,} answer-agreeing pairs per 20k rows; "
               f"peak RSS {r['peak_rss_mb']:,.0f} MB)")
         return
+    if a.near: return compare_near(a.near, a.datatrove_python)
     if a.cluster:
         local, on_ray = child('cluster', a.cluster, 'local'), child('cluster', a.cluster, 'ray')
         assert (local['removed'], local['digest']) == (on_ray['removed'], on_ray['digest']), (local, on_ray)

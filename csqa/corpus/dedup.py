@@ -6,15 +6,17 @@
 from __future__ import annotations
 from ..extras import needs
 from dataclasses import dataclass
+from pathlib import Path
 import numpy as np
 import polars as pl
 from ..schema import UsageError
-from .text import Shingles, code_normalized, shingle_hashes, _mix, _MULT
+from .text import Shingles, code_normalized, tokens, _mix, _MULT
 
 # %% auto #0
-__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'minhash_signatures', 'similarity', 'band_keys', 'bucket_pairs',
-           'candidate_pairs', 'survivors', 'clusters', 'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup',
-           'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
+__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'xxh64', 'shingle_texts', 'stable_shingle_hashes', 'minhash_signatures',
+           'similarity', 'band_keys', 'bucket_pairs', 'band_pairs', 'unique_pairs', 'candidate_pairs', 'survivors',
+           'clusters', 'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup', 'Sketches', 'sketch',
+           'block_similarity', 'near_links', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
 
 # %% ../../nbs/41_corpus_dedup.ipynb #2b0b4cb6
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class DedupConfig:
     bands: int = 32          # LSH bands
     rows: int = 4            # signature values per band; the sketch has bands × rows permutations
     threshold: float = 0.5   # estimated Jaccard similarity at or above which two rows are near-duplicates
-    seed: int = 1            # MinHash seed
+    seed: int = 1            # MinHash seed: rensa draws its permutations from it
     answer: str|None = 'answer' # column whose values two rows must share (`code_normalized`) to merge; None: no check
     max_bucket: int = 64     # buckets up to this many rows compare every pair; larger ones link rows to their first row
     def __post_init__(self):
@@ -46,25 +48,68 @@ def dedup_text(df:pl.DataFrame, # a table holding `cfg.columns`
     if missing: raise UsageError(f'columns: the table has no column(s) {", ".join(missing)}')
     return df.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null('') for c in cfg.columns], separator=' ')).to_series()
 
+# %% ../../nbs/41_corpus_dedup.ipynb #d169d35f
+def xxh64(texts:pl.Series, # any texts; null counts as empty
+          seed:int=0,      # the XXH64 seed
+         )->np.ndarray:    # uint64, one hash per text
+    "XXH64 of each text's UTF-8 bytes (the xxHash specification, computed by the polars-hash plugin)."
+    with needs('corpus'): import polars_hash as plh
+    t = pl.DataFrame({'t': texts.cast(pl.String).fill_null('')})
+    return t.select(plh.col('t').nchash.xxhash64(seed=seed)).to_series().to_numpy().astype(np.uint64)
+
+# %% ../../nbs/41_corpus_dedup.ipynb #f8ff9386
+def shingle_texts(texts:pl.Series, # any texts
+                  n_en:int=3,      # tokens per shingle for non-Chinese texts (word n-grams)
+                  n_zh:int=3,      # tokens per shingle for Chinese texts (character n-grams)
+                 )->tuple:         # (shingles: each its tokens joined by a space; offsets: text i owns shingles[offsets[i]:offsets[i+1]])
+    "The token n-grams of every text, as strings: one shingle, the whole text, when it is shorter than n."
+    if n_en < 1 or n_zh < 1: raise UsageError(f'n_en and n_zh must be >= 1, got {n_en}, {n_zh}')
+    toks = tokens(texts)
+    lens = toks.list.len().fill_null(0).to_numpy().astype(np.int64)
+    han = texts.str.count_matches(r'\p{Han}').fill_null(0).to_numpy()
+    width = np.minimum(np.where((han * 5 >= lens) & (han > 0), n_zh, n_en), lens)
+    count = np.where(lens == 0, 1, lens - width + 1)  # an empty text has one shingle, ''
+    offsets = np.concatenate([[0], np.cumsum(count)]).astype(np.int64)
+    start = np.repeat(np.cumsum(lens) - lens - offsets[:-1], count) + np.arange(offsets[-1])
+    w, flat = np.repeat(width, count), toks.explode().drop_nulls()
+    parts = [pl.Series(str(k), flat.gather(np.minimum(start + k, len(flat) - 1))) for k in range(int(w.max(initial=0)))]
+    use = [pl.when(pl.lit(pl.Series(w)) > k).then(p) for k, p in enumerate(parts)]
+    joined = pl.select(pl.concat_str(use, separator=' ', ignore_nulls=True)).to_series() if use else pl.Series([''] * len(w))
+    return joined.fill_null(''), offsets
+
+# %% ../../nbs/41_corpus_dedup.ipynb #5fd6d782
+def stable_shingle_hashes(texts:pl.Series, # any texts
+                          n_en:int=3,      # tokens per shingle for non-Chinese texts
+                          n_zh:int=3,      # tokens per shingle for Chinese texts
+                         )->Shingles:
+    "The XXH64 (seed 0) of every shingle of every text (`shingle_texts`)."
+    s, offsets = shingle_texts(texts, n_en, n_zh)
+    return Shingles(xxh64(s), offsets)
+
 # %% ../../nbs/41_corpus_dedup.ipynb #cffc88ec
 def minhash_signatures(texts:pl.Series, # the texts to sketch
                        cfg:DedupConfig=DedupConfig(),
+                       batch_rows:int=8192, # texts signed at a time: what bounds rensa's Python-list output
                       )->np.ndarray:    # uint32, one row of `cfg.num_perm` values per text
-    "The MinHash signature of every text (rensa over `shingle_hashes`)."
+    "The MinHash signature of every text (rensa over `stable_shingle_hashes`, seeded by `cfg.seed`)."
     with needs('corpus'): from rensa import RMinHash
-    if not len(texts): return np.zeros((0, cfg.num_perm), np.uint32)
-    sh = shingle_hashes(texts, cfg.n_en, cfg.n_zh)
-    m = RMinHash.digest_matrix_from_flat_token_hashes(sh.hashes, sh.offsets.astype(np.uint64), cfg.num_perm, cfg.seed)
-    return np.array(m.to_rows(), dtype=np.uint32)
+    out = np.zeros((len(texts), cfg.num_perm), np.uint32)
+    for s in range(0, len(texts), batch_rows):
+        sh = stable_shingle_hashes(texts.slice(s, batch_rows), cfg.n_en, cfg.n_zh)
+        m = RMinHash.digest_matrix_from_flat_token_hashes(sh.hashes, sh.offsets.astype(np.uint64), cfg.num_perm, cfg.seed)
+        out[s:s + len(sh)] = np.array(m.to_rows(), dtype=np.uint32)
+    return out
 
 # %% ../../nbs/41_corpus_dedup.ipynb #033a3168
 def similarity(sigs:np.ndarray, # signatures, as from `minhash_signatures`
                a:np.ndarray,    # row indices
                b:np.ndarray,    # row indices, one per `a`
                chunk:int=65_536,
+               other:np.ndarray|None=None, # the signatures `b` indexes; None: `sigs`
               )->np.ndarray:    # estimated Jaccard similarity of each pair
     "The share of signature values rows `a[i]` and `b[i]` agree on."
-    return np.concatenate([(sigs[a[s:s + chunk]] == sigs[b[s:s + chunk]]).mean(1) for s in range(0, len(a), chunk)]
+    other = sigs if other is None else other
+    return np.concatenate([(sigs[a[s:s + chunk]] == other[b[s:s + chunk]]).mean(1) for s in range(0, len(a), chunk)]
                           or [np.zeros(0)])
 
 # %% ../../nbs/41_corpus_dedup.ipynb #c955f017
@@ -89,14 +134,47 @@ def bucket_pairs(buckets:pl.DataFrame, # columns band, key (the bucket) and row
     every = small.join(small, on=['band', 'key'], suffix='_2').filter(pl.col('row') > pl.col('row_2'))
     return pl.concat([star, every.select('row', first='row_2')])
 
+# %% ../../nbs/41_corpus_dedup.ipynb #15474182
+def band_pairs(keys:np.ndarray,    # one band's key of every row (uint64)
+               max_bucket:int=64,
+              )->np.ndarray:       # (pairs, 2) int64: (row, a lower row it shares a bucket with)
+    "The `bucket_pairs` of one band, in numpy: rows sorted by key, each paired with the rows before it in its run."
+    row = np.argsort(keys, kind='stable')   # within a run of one key, rows ascend
+    k = keys[row]
+    first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]])) if len(k) else np.zeros(0, np.int64)
+    size = np.diff(np.append(first, len(k)))
+    start, nth = np.repeat(first, size), np.arange(len(k)) - np.repeat(first, size)   # each row's run, and its place in it
+    big = np.repeat(size > max_bucket, size)
+    star = np.stack([row[big & (nth > 0)], row[start[big & (nth > 0)]]], 1)    # a large run: each row with its first
+    later = np.flatnonzero(~big & (nth > 0))
+    n = nth[later]                                    # a small run: each row with every row before it
+    before = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(start[later], n)
+    return np.concatenate([star, np.stack([np.repeat(row[later], n), row[before]], 1)]).astype(np.int64)
+
+# %% ../../nbs/41_corpus_dedup.ipynb #58f09e95
+def _distinct(x:np.ndarray)->np.ndarray:
+    "The sorted distinct values of `x` (a sort: numpy 2.4's `np.unique` hashes first and is ~20× slower here)."
+    s = np.sort(x)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
+
+def unique_pairs(found,              # arrays of (pairs, 2) row pairs, e.g. one a band
+                 n:int,              # how many rows
+                 budget:int=1_000_000, # pairs left waiting before they are folded in
+                )->np.ndarray:       # (pairs, 2) int64, each pair once, sorted
+    "The distinct pairs of many lists, folded in as they come so that repeats never pile up."
+    seen, waiting, size = np.zeros(0, np.int64), [], 0
+    for p in found:
+        waiting.append(p[:, 0].astype(np.int64) * n + p[:, 1]); size += len(p)
+        if size > budget: seen, waiting, size = _distinct(np.concatenate([seen, *waiting])), [], 0
+    seen = _distinct(np.concatenate([seen, *waiting]))
+    return np.stack([seen // max(n, 1), seen % max(n, 1)], 1)
+
 # %% ../../nbs/41_corpus_dedup.ipynb #c470cc05
 def candidate_pairs(keys:np.ndarray, # band keys, as from `band_keys`
                     max_bucket:int=64,
                    )->np.ndarray:     # (pairs, 2) int64: (row, a lower row it shares a bucket with), each pair once
     "Pairs of rows that share a bucket in some band."
-    found = [bucket_pairs(pl.DataFrame({'band': b, 'key': keys[:, b], 'row': np.arange(len(keys))}), max_bucket) for b in range(keys.shape[1])]
-    pairs = pl.concat(found).unique() if found else pl.DataFrame(schema={'row': pl.Int64, 'first': pl.Int64})
-    return pairs.sort('row', 'first').to_numpy().astype(np.int64).reshape(-1, 2)
+    return unique_pairs((band_pairs(keys[:, b], max_bucket) for b in range(keys.shape[1])), len(keys))
 
 # %% ../../nbs/41_corpus_dedup.ipynb #48f05b65
 TIERS = {'official': 0, 'blog': 1, 'qa': 2, 'unknown': 3}
@@ -136,11 +214,10 @@ def linked_pairs(pairs:pl.DataFrame,        # columns a, b (row indices) and sim
                  threshold:float,           # the least similarity that links
                  codes:np.ndarray|None=None, # `answer_codes` of the rows
                 )->pl.DataFrame:            # the pairs that link two rows into one cluster
-    "Candidate pairs similar enough whose answers agree (or one row has none)."
+    "Candidate pairs similar enough whose answers agree (a blank answer agrees only with a blank one)."
     keep = pl.col('similarity') >= threshold
     if codes is None or not len(pairs): return pairs.filter(keep)
-    ca, cb = codes[pairs['a'].to_numpy()], codes[pairs['b'].to_numpy()]
-    return pairs.filter(keep & pl.Series((ca == cb) | (ca < 0) | (cb < 0)))
+    return pairs.filter(keep & pl.Series(codes[pairs['a'].to_numpy()] == codes[pairs['b'].to_numpy()]))
 
 # %% ../../nbs/41_corpus_dedup.ipynb #de32ee48
 @dataclass
@@ -171,20 +248,83 @@ def exact_dedup(df:pl.DataFrame, # rows with `id` and `cfg.columns` (optionally 
     labels = key.rank('dense').fill_null(0).to_numpy()
     return _split(df, survivors(df, labels), 'exact', np.ones(len(df)))
 
+# %% ../../nbs/41_corpus_dedup.ipynb #ce14351b
+@dataclass
+class Sketches:
+    "The signatures and band keys of every row, in a folder: one file per block of rows, one per band."
+    folder: Path
+    rows: int        # how many rows
+    num_perm: int    # signature values a row
+    bands: int       # band keys a row
+    block_rows: int  # rows a signature block holds
+    def block(self, i:int)->np.ndarray: return np.fromfile(self.folder/f'sig-{i}.u32', np.uint32).reshape(-1, self.num_perm)
+    def band(self, b:int)->np.ndarray: return np.fromfile(self.folder/f'band-{b}.u64', np.uint64)
+
+# %% ../../nbs/41_corpus_dedup.ipynb #c0d171dc
+def sketch(df:pl.DataFrame,           # rows holding `cfg.columns`
+           cfg:DedupConfig,
+           folder,                    # where the files go
+           block_rows:int=50_000,     # rows signed, and held, at a time
+           sigs:np.ndarray|None=None, # signatures computed already, written instead
+          )->Sketches:
+    "Sign the rows block by block, writing each block's signatures and appending its band keys to each band's file."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    files = [open(folder/f'band-{b}.u64', 'wb') for b in range(cfg.bands)]
+    try:
+        for i, s in enumerate(range(0, len(df), block_rows)):
+            sig = minhash_signatures(dedup_text(df.slice(s, block_rows), cfg), cfg) if sigs is None else sigs[s:s + block_rows]
+            np.ascontiguousarray(sig, np.uint32).tofile(folder/f'sig-{i}.u32')
+            for f, keys in zip(files, np.ascontiguousarray(band_keys(sig, cfg.bands).T)): keys.tofile(f)
+    finally:
+        for f in files: f.close()
+    return Sketches(folder, len(df), cfg.num_perm, cfg.bands, block_rows)
+
+# %% ../../nbs/41_corpus_dedup.ipynb #211e351e
+def block_similarity(sk:Sketches,   # the sketches of the rows
+                     a:np.ndarray,  # row indices
+                     b:np.ndarray,  # row indices, one per `a`
+                    )->np.ndarray:  # estimated Jaccard similarity of each pair
+    "`similarity` of rows anywhere in the input, with two signature blocks in memory at a time."
+    out = np.zeros(len(a))
+    if not len(a): return out
+    ba, bb = a // sk.block_rows, b // sk.block_rows
+    order = np.lexsort((bb, ba))
+    cuts = np.flatnonzero(np.diff(ba[order] * (sk.rows // sk.block_rows + 1) + bb[order])) + 1
+    have = {}
+    for grp in np.split(order, cuts):
+        i, j = int(ba[grp[0]]), int(bb[grp[0]])
+        have = {k: have[k] for k in (i, j) if k in have}  # the block no longer needed goes first
+        for k in (i, j): have[k] = have[k] if k in have else sk.block(k)
+        out[grp] = similarity(have[i], a[grp] - i * sk.block_rows, b[grp] - j * sk.block_rows, 16_384, have[j])
+    return out
+
+# %% ../../nbs/41_corpus_dedup.ipynb #251d1f07
+def near_links(sk:Sketches,              # the sketches of the rows
+               cfg:DedupConfig,
+               codes:np.ndarray|None=None, # `answer_codes` of the rows
+              )->np.ndarray:             # (pairs, 2) int64: the pairs that link two rows into one cluster
+    "Candidates found band by band, checked on their signatures and answers; what only they need is freed on return."
+    pairs = unique_pairs((band_pairs(sk.band(b), cfg.max_bucket) for b in range(cfg.bands)), sk.rows)
+    checked = pl.DataFrame({'a': pairs[:, 0], 'b': pairs[:, 1], 'similarity': block_similarity(sk, pairs[:, 0], pairs[:, 1])})
+    return linked_pairs(checked, cfg.threshold, codes).select('a', 'b').to_numpy().astype(np.int64).reshape(-1, 2)
+
 # %% ../../nbs/41_corpus_dedup.ipynb #90efbb9f
 def near_dedup(df:pl.DataFrame,          # rows with `id` and `cfg.columns` (optionally `tier`)
                cfg:DedupConfig=DedupConfig(),
                sigs:np.ndarray|None=None, # precomputed signatures of the rows (`minhash_signatures`), e.g. from another engine
+               block_rows:int=50_000,     # rows signed and held at a time: what bounds the memory
+               spill=None,                # folder for the sketch files (removed after); None: the system's temporary folder
               )->DedupResult:
     "Remove near-duplicates: MinHash LSH candidates checked on the full signature and their answers, clustered, one survivor each."
+    import tempfile
     if not len(df): return _split(df, np.zeros(0, np.int64), 'near', np.zeros(0))
-    if sigs is None: sigs = minhash_signatures(dedup_text(df, cfg), cfg)
-    if sigs.shape != (len(df), cfg.num_perm): raise UsageError(f'sigs: expected shape {(len(df), cfg.num_perm)}, got {sigs.shape}')
-    pairs = candidate_pairs(band_keys(sigs, cfg.bands), cfg.max_bucket)
-    checked = pl.DataFrame({'a': pairs[:, 0], 'b': pairs[:, 1], 'similarity': similarity(sigs, pairs[:, 0], pairs[:, 1])})
-    linked = linked_pairs(checked, cfg.threshold, answer_codes(df, cfg)).select('a', 'b').to_numpy().astype(np.int64).reshape(-1, 2)
-    keep = survivors(df, clusters(len(df), linked))
-    return _split(df, keep, 'near', similarity(sigs, np.arange(len(df)), keep))
+    if sigs is not None and sigs.shape != (len(df), cfg.num_perm): raise UsageError(f'sigs: expected shape {(len(df), cfg.num_perm)}, got {sigs.shape}')
+    with tempfile.TemporaryDirectory(prefix='csqa-near-', dir=spill) as tmp:
+        sk = sketch(df, cfg, tmp, block_rows, sigs)
+        keep = survivors(df, clusters(len(df), near_links(sk, cfg, answer_codes(df, cfg))))
+        gone, sim = np.flatnonzero(keep != np.arange(len(df))), np.ones(len(df))
+        sim[gone] = block_similarity(sk, gone, keep[gone])
+    return _split(df, keep, 'near', sim)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #598a1bcf
 def chain(exact:DedupResult, # the exact pass over all rows
