@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from ..schema import UsageError
-from .text import Shingles, code_normalized, tokens, _mix, _MULT
+from .text import Shingles, code_normalized, tokens, xxh64, _mix, _MULT
 
 # %% auto #0
-__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'xxh64', 'shingle_texts', 'stable_shingle_hashes', 'minhash_signatures',
-           'similarity', 'band_keys', 'bucket_pairs', 'band_pairs', 'unique_pairs', 'candidate_pairs', 'survivors',
-           'clusters', 'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup', 'Sketches', 'sketch',
-           'block_similarity', 'near_links', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
+__all__ = ['TIERS', 'DedupConfig', 'dedup_text', 'shingle_texts', 'stable_shingle_hashes', 'minhash_signatures', 'similarity',
+           'band_keys', 'bucket_pairs', 'band_pairs', 'unique_pairs', 'candidate_pairs', 'survivors', 'clusters',
+           'answer_codes', 'linked_pairs', 'DedupResult', 'exact_dedup', 'Sketches', 'sketch', 'block_similarity',
+           'near_links', 'near_dedup', 'chain', 'dedup', 'load_table', 'save_split', 'dedup_file']
 
 # %% ../../nbs/41_corpus_dedup.ipynb #2b0b4cb6
 @dataclass(frozen=True)
@@ -47,15 +47,6 @@ def dedup_text(df:pl.DataFrame, # a table holding `cfg.columns`
     missing = [c for c in cfg.columns if c not in df.columns]
     if missing: raise UsageError(f'columns: the table has no column(s) {", ".join(missing)}')
     return df.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null('') for c in cfg.columns], separator=' ')).to_series()
-
-# %% ../../nbs/41_corpus_dedup.ipynb #d169d35f
-def xxh64(texts:pl.Series, # any texts; null counts as empty
-          seed:int=0,      # the XXH64 seed
-         )->np.ndarray:    # uint64, one hash per text
-    "XXH64 of each text's UTF-8 bytes (the xxHash specification, computed by the polars-hash plugin)."
-    with needs('corpus'): import polars_hash as plh
-    t = pl.DataFrame({'t': texts.cast(pl.String).fill_null('')})
-    return t.select(plh.col('t').nchash.xxhash64(seed=seed)).to_series().to_numpy().astype(np.uint64)
 
 # %% ../../nbs/41_corpus_dedup.ipynb #f8ff9386
 def shingle_texts(texts:pl.Series, # any texts

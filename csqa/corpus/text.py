@@ -14,8 +14,8 @@ from ..extras import needs
 # %% auto #0
 __all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc', 'nfc',
            'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel',
-           'langid_model', 'langid_features', 'langid_probs', 'languages', 'Shingles', 'han_counts', 'ngram_hashes',
-           'shingle_hashes']
+           'langid_model', 'langid_features', 'langid_probs', 'languages', 'xxh64', 'Shingles', 'han_counts',
+           'ngram_hashes', 'shingle_hashes']
 
 # %% ../../nbs/40_corpus_text.ipynb #21731fad
 def nfkc(texts:pl.Series)->pl.Series:
@@ -186,6 +186,15 @@ def languages(texts:pl.Series,     # any texts
         lang = lang.scatter(ask, pl.Series(guess.tolist(), dtype=pl.String))
     return lang.alias('lang')
 
+# %% ../../nbs/40_corpus_text.ipynb #5184009b
+def xxh64(texts:pl.Series, # any texts; null counts as empty
+          seed:int=0,      # the XXH64 seed
+         )->np.ndarray:    # uint64, one hash per text
+    "XXH64 of each text's UTF-8 bytes (the xxHash specification, computed by the polars-hash plugin)."
+    with needs('corpus'): import polars_hash as plh
+    t = pl.DataFrame({'t': texts.cast(pl.String).fill_null('')})
+    return t.select(plh.col('t').nchash.xxhash64(seed=seed)).to_series().to_numpy().astype(np.uint64)
+
 # %% ../../nbs/40_corpus_text.ipynb #5d92a7a7
 @dataclass
 class Shingles:
@@ -219,7 +228,7 @@ def ngram_hashes(toks:pl.Series,   # one list of tokens per text (`tokens`)
     "The hashed token n-grams of already tokenised texts."
     if n_en < 1 or n_zh < 1: raise ValueError(f'n_en and n_zh must be >= 1, got {n_en}, {n_zh}')
     lens = toks.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = toks.explode().drop_nulls().hash(seed=0).to_numpy()
+    flat = xxh64(toks.explode().drop_nulls())
     n = np.where(zh, n_zh, n_en).astype(np.int64)
     width = np.minimum(n, lens)                       # tokens per shingle; 0 for an empty text
     count = np.where(lens == 0, 1, lens - width + 1)  # shingles per row
