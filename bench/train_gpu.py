@@ -89,6 +89,9 @@ def worker(kind:str, model_dir:str, steps:int, smoke:bool, out:str)->dict:
         cfg = config_from_dict({'stage': 'sft', 'model': model_dir, 'data': 'sample', 'held_out': 0.0, 'lora': LORA,
                                 'quantization': quant, 'trainer': trainer_kw}, f'bench-{kind}')
         history = train_sft(cfg, out).log_history
+        from csqa.train.configs import kernel_settings
+        used, attn_used, _ = kernel_settings(cfg, cuda)  # what train_sft ran with: packing stays on only with a varlen kernel
+        trainer_kw = {**used, 'model_init_kwargs': {**used.get('model_init_kwargs', {}), 'attn_implementation': attn_used}}
     runtime = next(h for h in history if 'train_runtime' in h)['train_runtime']
     tokens = max(h.get('num_tokens', 0) for h in history)
     return {'kind': kind, 'steps': steps, 'tokens': tokens, 'seconds': runtime, 'tokens_per_s': tokens/runtime,
