@@ -114,7 +114,8 @@ SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 
                 'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 
 # `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
-# fixture share one worker and so one server, and no two local Ray clusters start at once on a 2-core machine.
+# fixture share one worker and so one server, no two local Ray clusters start at once on a 2-core machine, and the tests
+# of the docs site (built beside pytest) wait for it on one worker while the other goes on.
 RAY_MODULES = {'test_corpus_scale', 'test_corpus_ray_cluster'}
 
 def pytest_collection_modifyitems(config, items):
@@ -123,3 +124,4 @@ def pytest_collection_modifyitems(config, items):
         if module in SLOW_MODULES or 'openai_server' in fixtures: item.add_marker(pytest.mark.slow)
         if 'openai_server' in fixtures: item.add_marker(pytest.mark.xdist_group('openai_server'))
         elif module in RAY_MODULES or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
+        elif 'site' in fixtures and module == 'test_docs_build': item.add_marker(pytest.mark.xdist_group('docs_site'))

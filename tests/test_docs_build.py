@@ -20,10 +20,21 @@ def load_build_docs():
 ANALYSES = sorted(p.stem for p in (ROOT/'nbs'/'analyses').glob('*.ipynb') if not p.name.startswith(('_', '.')))
 
 
+def wait_for_build(status:Path, seconds:float=3600):
+    "`make test` builds the site beside pytest and writes the build's exit status to `status`: wait for it, fail on non-zero."
+    import time
+    deadline = time.time() + seconds
+    while not status.exists():
+        if time.time() > deadline: pytest.fail(f'the docs build wrote no {status} in {seconds:.0f} s')
+        time.sleep(1)
+    code = status.read_text().strip()
+    if code != '0': pytest.fail(f'the docs build failed (exit {code}): its log says why (make test prints its end)')
+
 @pytest.fixture
 def site(codesimpleqa_path, tmp_path_factory)->Path:
     "The docs folder with the home page and every analysis page built from the real file (built once per session)."
     prebuilt = Path(os.environ.get('CSQA_DOCS_SITE') or '/nonexistent')
+    if 'out' not in _sites and os.environ.get('CSQA_DOCS_WAIT'): wait_for_build(Path(os.environ['CSQA_DOCS_WAIT']))
     if 'out' not in _sites and (prebuilt/'index.html').exists():
         _sites['out'] = prebuilt  # `make test` has just built the whole site (`make docs`): test that one
     if 'out' not in _sites:
