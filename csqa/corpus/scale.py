@@ -5,16 +5,24 @@
 # %% ../../nbs/46_corpus_scale.ipynb #ccf699c2
 from __future__ import annotations
 from ..extras import needs
+import hashlib, logging, os, shutil, tempfile
+from contextlib import contextmanager
+from pathlib import Path
 import numpy as np
 import polars as pl
-from .dedup import DedupConfig, DedupResult, _split, answer_codes, band_keys, bucket_pairs, linked_pairs, dedup_text, minhash_signatures, similarity, survivors
+from .dedup import DedupConfig, DedupResult, _split, band_keys, bucket_pairs, linked_pairs, dedup_text, minhash_signatures, similarity, survivors
+from .text import code_normalized
 
 # %% auto #0
 __all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayDatasets', 'edge_records', 'first_labels',
            'smallest_labels', 'offered_labels', 'jump_requests', 'jumped_labels', 'label_components',
-           'components_by_joins', 'signed_rows', 'band_records', 'linked_rows', 'signature_records', 'lookup_records',
-           'with_second_signature', 'pair_similarity', 'similar_pairs', 'order_records', 'label_records',
-           'labelled_rows', 'cluster_survivors', 'near_dedup_by_joins', 'planted_chains', 'near_dedup_on_ray']
+           'components_by_joins', 'answer_hashes', 'signed_rows', 'band_records', 'linked_rows', 'signature_records',
+           'lookup_records', 'with_second_signature', 'pair_similarity', 'similar_pairs', 'order_records',
+           'label_records', 'labelled_rows', 'cluster_survivors', 'near_removals', 'near_dedup_by_joins',
+           'planted_chains', 'near_dedup_on_ray', 'worker_errors', 'ray_session', 'on_workers', 'numbered_rows',
+           'write_split', 'exact_records', 'exact_marks', 'survivor_requests', 'id_records', 'survivor_ids',
+           'row_records', 'settled_rows', 'dedup_on_ray', 'decontam_block', 'decontam_on_ray', 'dedup_file_on_ray',
+           'decontam_file_on_ray']
 
 # %% ../../nbs/46_corpus_scale.ipynb #5af22da4
 LABEL, EDGE, REQUEST = 0, 1, 2
@@ -36,17 +44,15 @@ def _polars(t)->pl.DataFrame:
     return pl.from_arrow(pa.table({n: fix(c) for n, c in zip(t.column_names, t.columns)}))
 
 # %% ../../nbs/46_corpus_scale.ipynb #e64d5f52
-from contextlib import contextmanager
-
 @contextmanager
 def _sort_shuffle():
-    "Ray Data's sort-based pull shuffle for the datasets made inside (a dataset keeps the context it was made in)."
+    "Ray Data's sort-based pull shuffle, and blocks kept in order, for the datasets made inside (a dataset keeps the context it was made in)."
     with needs('corpus'): import ray.data
     with needs('corpus'): from ray.data.context import ShuffleStrategy
-    ctx = ray.data.DataContext.get_current(); before = ctx.shuffle_strategy
-    ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    ctx = ray.data.DataContext.get_current(); before = ctx.shuffle_strategy, ctx.execution_options.preserve_order
+    ctx.shuffle_strategy, ctx.execution_options.preserve_order = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED, True
     try: yield
-    finally: ctx.shuffle_strategy = before
+    finally: ctx.shuffle_strategy, ctx.execution_options.preserve_order = before
 
 # %% ../../nbs/46_corpus_scale.ipynb #a7c4d344
 class RayDatasets:
@@ -132,15 +138,27 @@ def components_by_joins(pairs:np.ndarray, # (edges, 2) node ids
     return labels
 
 # %% ../../nbs/46_corpus_scale.ipynb #b16cc14f
+def _hash63(s:pl.Series)->pl.Series:
+    "A stable 63-bit hash of each string (blake2b), -1 for null: the same in every process and version."
+    h = lambda x: -1 if x is None else int.from_bytes(hashlib.blake2b(x.encode(), digest_size=8).digest(), 'little') >> 1
+    return pl.Series(s.name, [h(x) for x in s.cast(pl.String)], pl.Int64)
+
+def answer_hashes(rows:pl.DataFrame, cfg:DedupConfig=DedupConfig())->pl.Series:
+    "`_hash63` of each row's answer as `csqa.corpus.dedup.answer_codes` compares it; -1: no answer, or no check."
+    if cfg.answer is None or cfg.answer not in rows.columns: return pl.Series('answer', [-1] * len(rows), pl.Int64)
+    key = code_normalized(rows[cfg.answer].cast(pl.String)).str.replace(r'\(\)$', '').replace('', None)  # as answer_codes
+    return _hash63(key).alias('answer')
+
+# %% ../../nbs/46_corpus_scale.ipynb #94462897
 def signed_rows(rows:pl.DataFrame,         # rows with `row` (their place in the whole table), `id`, optionally `tier`, and the text
                 cfg:DedupConfig=DedupConfig(),
                 sigs:np.ndarray|None=None, # their signatures, when already computed
-               )->pl.DataFrame:            # row, id, tier, signature
+               )->pl.DataFrame:            # row, id, tier, answer (`answer_hashes`), signature
     "What the distributed steps carry for each row."
     if sigs is None: sigs = minhash_signatures(dedup_text(rows, cfg), cfg)
     tier = rows['tier'].cast(pl.Int64) if 'tier' in rows.columns else pl.Series('tier', [None] * len(rows), pl.Int64)
     return pl.DataFrame({'row': rows['row'].cast(pl.Int64), 'id': rows['id'].cast(pl.String), 'tier': tier,
-                         'signature': pl.Series(sigs, dtype=pl.Array(pl.UInt32, cfg.num_perm))})
+                         'answer': answer_hashes(rows, cfg), 'signature': pl.Series(sigs, dtype=pl.Array(pl.UInt32, cfg.num_perm))})
 
 # %% ../../nbs/46_corpus_scale.ipynb #ef27d581
 def band_records(bands:int)->callable:
@@ -158,32 +176,33 @@ def linked_rows(buckets:pl.DataFrame, max_bucket:int=64)->pl.DataFrame:
 
 # %% ../../nbs/46_corpus_scale.ipynb #4a0b10ff
 def signature_records(signed:pl.DataFrame)->pl.DataFrame:
-    "Each row's signature, keyed by the row."
-    return signed.select(key='row', other=pl.lit(-1, pl.Int64), signature='signature', kind=pl.lit(LABEL, pl.Int8))
+    "Each row's signature and answer hash, keyed by the row."
+    return signed.select(key='row', other=pl.lit(-1, pl.Int64), signature='signature', answer='answer', kind=pl.lit(LABEL, pl.Int8))
 
 # %% ../../nbs/46_corpus_scale.ipynb #a600559d
 def lookup_records(num_perm:int)->callable:
     "A function of pairs (a, b) giving requests for b's signature."
     def records(pairs:pl.DataFrame)->pl.DataFrame:
         return pairs.select(key=pl.col('b').cast(pl.Int64), other=pl.col('a').cast(pl.Int64),
-                            signature=pl.lit(None, pl.Array(pl.UInt32, num_perm)), kind=pl.lit(REQUEST, pl.Int8))
+                            signature=pl.lit(None, pl.Array(pl.UInt32, num_perm)), answer=pl.lit(None, pl.Int64), kind=pl.lit(REQUEST, pl.Int8))
     return records
 
 # %% ../../nbs/46_corpus_scale.ipynb #f048e2a0
 def with_second_signature(records:pl.DataFrame)->pl.DataFrame:
-    "Pairs, keyed by their second row, given that row's signature and keyed by their first row."
-    sig = records.filter(pl.col('kind') == LABEL).select('key', sig='signature')
+    "Pairs, keyed by their second row, given that row's signature and answer hash and keyed by their first row."
+    sig = records.filter(pl.col('kind') == LABEL).select('key', sig='signature', ans='answer')
     asked = records.filter(pl.col('kind') == REQUEST).unique(['key', 'other']).join(sig, on='key')
-    return asked.select(key='other', other='key', signature='sig', kind='kind')
+    return asked.select(key='other', other='key', signature='sig', answer='ans', kind='kind')
 
 # %% ../../nbs/46_corpus_scale.ipynb #e983d46a
 def pair_similarity(records:pl.DataFrame)->pl.DataFrame:
-    "Pairs carrying their second row's signature, met with their first row's: (a, b, similarity)."
-    sig = records.filter(pl.col('kind') == LABEL).select('key', sig='signature')
+    "Pairs carrying their second row's signature, met with their first row's: (a, b, similarity, agree: the answers allow a merge)."
+    sig = records.filter(pl.col('kind') == LABEL).select('key', sig='signature', ans='answer')
     asked = records.filter(pl.col('kind') == REQUEST).join(sig, on='key')
     k, width = len(asked), sig['sig'].dtype.size
     both = np.concatenate([asked['sig'].to_numpy(), asked['signature'].to_numpy()]) if k else np.zeros((0, width), np.uint32)
-    return asked.select(a='key', b='other', similarity=pl.Series(similarity(both, np.arange(k), np.arange(k) + k), dtype=pl.Float64))
+    agree = (pl.col('ans') == pl.col('answer')) | (pl.col('ans') < 0) | (pl.col('answer') < 0)   # as linked_pairs checks codes
+    return asked.select(a='key', b='other', similarity=pl.Series(similarity(both, np.arange(k), np.arange(k) + k), dtype=pl.Float64), agree=agree)
 
 # %% ../../nbs/46_corpus_scale.ipynb #0f5585f6
 def similar_pairs(engine, signed, pairs, num_perm:int):
@@ -216,24 +235,32 @@ def cluster_survivors(records:pl.DataFrame)->pl.DataFrame:
     return pl.DataFrame({'a': rows['value'], 'b': keep}).filter(pl.col('a') != pl.col('b'))
 
 # %% ../../nbs/46_corpus_scale.ipynb #00a49047
+def near_removals(engine,           # `PolarsFrames` or `RayDatasets`
+                  signed,           # `signed_rows`, as that engine's data
+                  cfg:DedupConfig,
+                  max_rounds:int=64,
+                 ):                 # (a, b, similarity, agree) as that engine's data, or None when no rows link
+    "Each near-duplicate row a, the row b its cluster keeps, and their similarity: `near_dedup`'s decisions as maps and keyed shuffles."
+    pairs = engine.meet(lambda b: linked_rows(b, cfg.max_bucket), engine.each(band_records(cfg.bands), signed))
+    if not engine.size(pairs): return None
+    checked = engine.each(lambda p: linked_pairs(p, cfg.threshold).filter(pl.col('agree')), similar_pairs(engine, signed, pairs, cfg.num_perm))
+    if not engine.size(checked): return None
+    labels, _ = label_components(engine, engine.each(edge_records, checked), max_rounds)
+    clustered = engine.meet(labelled_rows, engine.each(order_records, signed), engine.each(label_records, labels))
+    return similar_pairs(engine, signed, engine.meet(cluster_survivors, clustered), cfg.num_perm)
+
+# %% ../../nbs/46_corpus_scale.ipynb #6009324b
 def near_dedup_by_joins(df:pl.DataFrame,  # rows with `id` and the text (optionally `tier`), as `near_dedup` takes
                         cfg:DedupConfig,
                         engine,           # `PolarsFrames` or `RayDatasets`
                         signed,           # `signed_rows` of `df` as that engine's data
                         max_rounds:int=64,
                        )->DedupResult:    # what `near_dedup` returns
-    "`csqa.corpus.dedup.near_dedup` as maps and keyed shuffles: the driver collects only the removed rows' survivors."
-    n = len(df)
-    keep, sim = np.arange(n, dtype=np.int64), np.ones(n)
-    pairs = engine.meet(lambda b: linked_rows(b, cfg.max_bucket), engine.each(band_records(cfg.bands), signed))
-    if engine.size(pairs):
-        codes = answer_codes(df, cfg)   # one int a row: what near_dedup checks pairs with
-        checked = engine.each(lambda p: linked_pairs(p, cfg.threshold, codes), similar_pairs(engine, signed, pairs, cfg.num_perm))
-        if engine.size(checked):
-            labels, _ = label_components(engine, engine.each(edge_records, checked), max_rounds)
-            clustered = engine.meet(labelled_rows, engine.each(order_records, signed), engine.each(label_records, labels))
-            gone = engine.collect(similar_pairs(engine, signed, engine.meet(cluster_survivors, clustered), cfg.num_perm))
-            keep[gone['a'].to_numpy()] = gone['b'].to_numpy(); sim[gone['a'].to_numpy()] = gone['similarity'].to_numpy()
+    "`csqa.corpus.dedup.near_dedup` by `near_removals`: the driver collects only the removed rows' survivors, then splits `df`."
+    keep, sim = np.arange(len(df), dtype=np.int64), np.ones(len(df))
+    if (gone := near_removals(engine, signed, cfg, max_rounds)) is not None:
+        gone = engine.collect(gone)
+        keep[gone['a'].to_numpy()] = gone['b'].to_numpy(); sim[gone['a'].to_numpy()] = gone['similarity'].to_numpy()
     return _split(df, keep, 'near', sim)
 
 # %% ../../nbs/46_corpus_scale.ipynb #723fb403
@@ -264,12 +291,12 @@ def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally
                       parts:int|None=None,   # shuffle partitions; default: twice the cluster's CPUs, more for big inputs
                       max_rounds:int=64,
                      )->DedupResult:
-    "Near-duplicate removal on Ray Data (a running `ray.init()`): signatures, candidates, check, components and survivors on the workers."
+    "Near-duplicate removal of an in-memory table on Ray Data (a running `ray.init()`): signatures, candidates, check, components and survivors on the workers."
     with needs('corpus'): import ray
     from csqa.schema import UsageError
     if not ray.is_initialized(): raise UsageError('the ray engine needs ray.init() first (csqa corpus build does it)')
     if not len(df): return _split(df, np.zeros(0, np.int64), 'near', np.zeros(0))
-    cols = ['row', 'id', *(['tier'] if 'tier' in df.columns else []), *cfg.columns]
+    cols = list(dict.fromkeys(['row', 'id', *(['tier'] if 'tier' in df.columns else []), *cfg.columns, *([cfg.answer] if cfg.answer in df.columns else [])]))
     rows = df.with_row_index('row').select(cols)
     blocks = [rows.slice(s, block_rows).to_arrow() for s in range(0, len(rows), block_rows)]
     records_per_part = 4_000_000   # band records (~24 bytes each) a partition holds: ~100 MB
@@ -278,3 +305,262 @@ def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally
     with _sort_shuffle():
         signed = engine.each(lambda b: signed_rows(b, cfg), ray.data.from_arrow(blocks)).materialize()
         return near_dedup_by_joins(df, cfg, engine, signed, max_rounds)
+
+# %% ../../nbs/46_corpus_scale.ipynb #b08de46d
+@contextmanager
+def worker_errors():
+    "A worker's bad-input or usage error raised here as itself, so that a command reports it as the local engine does."
+    import ray
+    from csqa.schema import InvalidInput, UsageError
+    try: yield
+    except ray.exceptions.RayTaskError as e:
+        if isinstance(getattr(e, 'cause', None), (InvalidInput, UsageError)): raise e.cause from None
+        raise
+
+@contextmanager
+def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`); None: `RAY_ADDRESS`, else start one here
+                num_cpus:int|None=None, # CPUs of a cluster started here; default `CSQA_RAY_CPUS`, else 2
+                temp_dir=None,          # Ray's folder for a cluster started here; default a new /tmp/csqa-ray-*, removed after
+               ):
+    "Ray for the block inside: joined when an address is given or `RAY_ADDRESS` is set, else started on loopback; left as found."
+    with needs('corpus'): import ray
+    if ray.is_initialized(): yield ray; return
+    address, tmp = address or os.environ.get('RAY_ADDRESS') or None, None
+    if address: ray.init(address=address, log_to_driver=False, configure_logging=False)
+    else:
+        tmp = Path(temp_dir).resolve() if temp_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
+        tmp.mkdir(parents=True, exist_ok=True)
+        ray.init(num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
+                 include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        logging.getLogger('ray.data').setLevel(logging.WARNING)   # a line per dataset executed says nothing to a user
+        with worker_errors(): yield ray
+    finally:
+        ray.shutdown()   # a joined cluster runs on: only this driver leaves
+        if tmp is not None and not temp_dir: shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../../nbs/46_corpus_scale.ipynb #d2d91b54
+def on_workers(fn,                # a module-level function: it reads and writes its own files and returns something small
+               calls:list,        # one tuple of arguments per call
+               engine:str='local', # 'local': in this process, in order; 'ray': one Ray task a call (a running Ray)
+              )->list:            # what each call returned, in the order of `calls`
+    "`fn(*args)` for each tuple of `calls`, here or on the cluster's workers."
+    if engine == 'local': return [fn(*a) for a in calls]
+    with needs('corpus'): import ray
+    task = ray.remote(num_cpus=1)(fn)
+    return ray.get([task.remote(*a) for a in calls])
+
+# %% ../../nbs/46_corpus_scale.ipynb #22fdfb58
+def _read_counted(path:str, read)->tuple:
+    "A file's rows as Arrow, and how many there are."
+    t = read(path)
+    t = t.to_arrow() if isinstance(t, pl.DataFrame) else t
+    return t, t.num_rows
+
+def _numbered(t, offset:int):
+    "The rows of one file numbered from `offset` in a column `row`."
+    import pyarrow as pa
+    return t.append_column('row', pa.array(np.arange(offset, offset + t.num_rows, dtype=np.int64)))
+
+def numbered_rows(paths:list,          # files, in the order their rows count in
+                  read=pl.read_parquet, # path → polars or Arrow table, run on a worker
+                 ):                    # (a Ray Dataset of the rows plus `row`, their total)
+    "Every row of `paths` with its place in their concatenation, read by the workers."
+    with needs('corpus'): import ray
+    read_task, number_task = ray.remote(num_returns=2)(_read_counted), ray.remote(_numbered)
+    refs = [read_task.remote(str(p), read) for p in paths]
+    counts = ray.get([c for _, c in refs])
+    offsets = np.concatenate([[0], np.cumsum(counts)])[:-1].tolist()
+    return ray.data.from_arrow_refs([number_task.remote(t, o) for (t, _), o in zip(refs, offsets)]), int(sum(counts))
+
+# %% ../../nbs/46_corpus_scale.ipynb #3cb008a6
+def _stream(blocks:list, fs, path:str, cols:list, passes:list)->dict:
+    "The rows each of `passes` picks from every block, pass after pass, in block order, as one Parquet file; counts by reason."
+    import ray, pyarrow.parquet as pq
+    w, counts = None, {}
+    for pick in passes:
+        for ref in blocks:
+            d = pick(_polars(ray.get(ref))).select(cols)
+            if w is None: w = pq.ParquetWriter(path, d.to_arrow().schema, filesystem=fs)
+            if len(d): w.write_table(d.to_arrow().cast(w.schema))
+            for r, n in (d['reason'].value_counts().iter_rows() if 'reason' in d.columns else [(None, len(d))]): counts[r] = counts.get(r, 0) + n
+    w.close()
+    return counts
+
+def write_split(blocks:list,   # references to Arrow blocks in row order, at least one (in a list: the task fetches them one by one)
+                out:str,       # the folder (or URI) for kept.parquet and removed.parquet
+                kept:list,     # the columns of a kept row
+                removed:list,  # the columns of a removed row (they include `reason`)
+                groups:int,    # removed rows are written for `_group` = 0, 1, … in turn
+               )->dict:        # kept, removed, and removed_REASON counts
+    "Stream marked blocks into `out`/kept.parquet and `out`/removed.parquet; runs as one Ray task."
+    import pyarrow.fs as pafs
+    fs, root = pafs.FileSystem.from_uri(out) if '://' in str(out) else (pafs.LocalFileSystem(), os.path.abspath(out))
+    fs.create_dir(root, recursive=True)
+    k = _stream(blocks, fs, f'{root}/kept.parquet', kept, [lambda d: d.filter(pl.col('_group').is_null())])
+    r = _stream(blocks, fs, f'{root}/removed.parquet', removed,
+                [lambda d, g=g: d.filter(pl.col('_group') == g) for g in range(groups)] or [lambda d: d.clear()])
+    return {'kept': sum(k.values()), 'removed': sum(r.values()), **{f'removed_{x}': n for x, n in sorted(r.items()) if n}}
+
+# %% ../../nbs/46_corpus_scale.ipynb #1831de50
+def exact_records(rows:pl.DataFrame, cfg:DedupConfig=DedupConfig())->pl.DataFrame:
+    "Rows keyed by a hash of their code-aware normalised text, which they carry as `_text`."
+    text = code_normalized(dedup_text(rows, cfg)).fill_null('')
+    return rows.with_columns(text.alias('_text'), _hash63(text).alias('key'))
+
+def exact_marks(part:pl.DataFrame)->pl.DataFrame:
+    "Within one partition: rows whose text equals a more reliable row's marked `exact`, naming that row (`exact_dedup`'s choice)."
+    p = part.sort('row')
+    keep = survivors(p, p['_text'].rank('dense').to_numpy())
+    gone = pl.Series(keep != np.arange(len(p)))
+    return p.drop('_text', 'key').with_columns(
+        reason=pl.when(gone).then(pl.lit('exact')), match_id=pl.when(gone).then(p['id'].cast(pl.String).gather(keep)),
+        similarity=pl.when(gone).then(pl.lit(1.0)), match_row=p['row'].gather(keep))
+
+# %% ../../nbs/46_corpus_scale.ipynb #ed94d0ca
+def survivor_requests(gone:pl.DataFrame)->pl.DataFrame:
+    "Near removals (a, b, similarity) asking for their survivor b's id, keyed by b."
+    return gone.select(key='b', value='a', similarity='similarity', id=pl.lit(None, pl.String), kind=pl.lit(REQUEST, pl.Int8))
+
+def id_records(signed:pl.DataFrame)->pl.DataFrame:
+    "Each row's id in the schema of `survivor_requests`, keyed by the row."
+    return signed.select(key='row', value=pl.lit(-1, pl.Int64), similarity=pl.lit(None, pl.Float64), id='id', kind=pl.lit(LABEL, pl.Int8))
+
+def survivor_ids(records:pl.DataFrame)->pl.DataFrame:
+    "Near removals given their survivor's id, keyed by the removed row: (key, kind, near_id, near_sim)."
+    ids = records.filter(pl.col('kind') == LABEL).select('key', near_id='id')
+    return (records.filter(pl.col('kind') == REQUEST).join(ids, on='key')
+            .select(key='value', kind=pl.lit(EDGE, pl.Int8), near_id='near_id', near_sim='similarity'))
+
+# %% ../../nbs/46_corpus_scale.ipynb #c883f30c
+def row_records(marked:pl.DataFrame)->pl.DataFrame:
+    "Rows after the exact pass, keyed by the row that decides them: their own, or the one they are an exact copy of."
+    return marked.with_columns(key=pl.when(pl.col('reason') == 'exact').then('match_row').otherwise('row'), kind=pl.lit(LABEL, pl.Int8),
+                               near_id=pl.lit(None, pl.String), near_sim=pl.lit(None, pl.Float64))
+
+def settled_rows(records:pl.DataFrame)->pl.DataFrame:
+    "Rows met with the near removal of the row that decides them: removed as `near`, or redirected to that row's survivor."
+    near = records.filter(pl.col('kind') == EDGE).select('key', 'near_id', 'near_sim')
+    rows = records.filter(pl.col('kind') == LABEL).drop('near_id', 'near_sim').join(near, on='key', how='left')
+    mine = pl.col('reason').is_null() & pl.col('near_id').is_not_null()
+    return rows.with_columns(reason=pl.when(mine).then(pl.lit('near')).otherwise('reason'),
+                             match_id=pl.coalesce('near_id', 'match_id'),
+                             similarity=pl.when(mine).then('near_sim').otherwise('similarity'),
+                             _group=pl.col('reason').replace_strict(['exact', 'near'], [0, 1], default=None, return_dtype=pl.Int64)
+                            ).with_columns(_group=pl.when(mine).then(1).otherwise('_group')).drop('key', 'kind', 'near_id', 'near_sim', 'match_row')
+
+# %% ../../nbs/46_corpus_scale.ipynb #a190d752
+def _empty_like(ds, **cols):
+    "An empty polars frame with `ds`'s columns and `cols` (name → dtype)."
+    import pyarrow as pa
+    s = ds.schema().base_schema
+    return pl.from_arrow(pa.table({n: pa.array([], t) for n, t in zip(s.names, s.types)})).with_columns(
+        *[pl.lit(None, t).alias(n) for n, t in cols.items()]).clear()
+
+def dedup_on_ray(paths:list,            # the input files, in row order
+                 out:str,               # the folder (or URI) for kept.parquet and removed.parquet
+                 cfg:DedupConfig=DedupConfig(),
+                 read=pl.read_parquet,  # how a worker reads one file
+                 parts:int|None=None,   # shuffle partitions; default: twice the cluster's CPUs, more for big inputs
+                 max_rounds:int=64,
+                )->dict|None:           # the counts `DedupResult.counts` gives; None (nothing written) when there are no rows
+    "Exact then near-duplicate removal with every row read, shuffled and written on the workers; the local engine's files."
+    with needs('corpus'): import ray
+    from csqa.schema import UsageError
+    if not ray.is_initialized(): raise UsageError('the ray engine needs a running Ray (csqa corpus … --engine ray starts or joins one)')
+    with _sort_shuffle():
+        rows, n = numbered_rows(paths, read)
+        if not n: return None
+        cols = rows.schema().names[:-1]
+        if (clash := {'row', 'key', 'kind', 'reason', 'match_id', 'similarity', 'match_row', '_group', '_text'} & set(cols)):
+            raise UsageError(f'dedup: the input has column(s) the ray engine uses itself: {", ".join(sorted(clash))}')
+        parts = parts or max(2 * int(ray.cluster_resources().get('CPU', 1)), -(-n * cfg.bands // 4_000_000))
+        engine = RayDatasets(parts)
+        marked = engine.meet(exact_marks, engine.each(lambda b: exact_records(b, cfg), rows))
+        signed = engine.each(lambda b: signed_rows(b.filter(pl.col('reason').is_null()), cfg), marked).materialize()
+        records = engine.each(row_records, marked)
+        gone = near_removals(engine, signed, cfg, max_rounds)
+        if gone is not None:
+            template = _empty_like(records)
+            found = engine.each(lambda d: pl.concat([template, d], how='diagonal_relaxed'),
+                                engine.meet(survivor_ids, engine.each(id_records, signed), engine.each(survivor_requests, gone)))
+            records = records.union(found)
+        settled = engine.meet(settled_rows, records).sort('row')
+        blocks = settled.to_arrow_refs()
+        return ray.get(ray.remote(write_split).remote(blocks, str(out), cols, [*cols, 'reason', 'match_id', 'similarity'], 2))
+
+# %% ../../nbs/46_corpus_scale.ipynb #6631f93e
+_INDEXES = {}
+
+def _index(ref):
+    "The benchmark index behind `ref`, fetched once per worker process."
+    import ray
+    if ref.hex() not in _INDEXES: _INDEXES[ref.hex()] = ray.get(ref)
+    return _INDEXES[ref.hex()]
+
+def decontam_block(rows:pl.DataFrame, # one block of training rows
+                   indexes:list,      # (name or None, BenchmarkIndex) per benchmark, in order; a name adds an `against` column
+                  )->pl.DataFrame:    # every row; removed ones carry reason, match and score, and `_group` (the benchmark's place)
+    "One block decontaminated against each benchmark in turn, as `stage_decontam` does with the whole table."
+    from csqa.corpus.decontam import decontaminate
+    out = []
+    for g, (name, ix) in enumerate(indexes):
+        res = decontaminate(rows, ix)
+        out.append(res.removed.with_columns(*([pl.lit(name, pl.String).alias('against')] if name is not None else []), _group=pl.lit(g, pl.Int64)))
+        rows = res.kept
+    return pl.concat([*out, rows.with_columns(_group=pl.lit(None, pl.Int64))], how='diagonal_relaxed')
+
+# %% ../../nbs/46_corpus_scale.ipynb #f048d32b
+def decontam_on_ray(paths:list,   # the input files, in row order
+                    out:str,      # the folder (or URI) for kept.parquet and removed.parquet
+                    indexes:list, # (name or None, BenchmarkIndex), at least one: the benchmarks, in the order they are applied
+                    read=None,    # how a worker reads one file; None: Ray Data's Parquet reader (row groups split across workers)
+                   )->dict|None:  # kept, removed and removed_REASON counts; None (nothing written) when there are no rows
+    "Decontamination with the rows read, checked and written on the workers, the benchmark indexes broadcast once."
+    with needs('corpus'): import ray
+    from csqa.schema import UsageError
+    if not ray.is_initialized(): raise UsageError('the ray engine needs a running Ray (csqa corpus … --engine ray starts or joins one)')
+    if not indexes: raise UsageError('decontam: give at least one benchmark')
+    refs = [(name, ray.put(ix)) for name, ix in indexes]
+    with _sort_shuffle():
+        if read is None: rows = ray.data.read_parquet([str(p) for p in paths])
+        else: rows = numbered_rows(paths, read)[0].drop_columns(['row'])
+        cols = rows.schema().names
+        marked = rows.map_batches(lambda t: decontam_block(_polars(t), [(n, _index(r)) for n, r in refs]).to_arrow(),
+                                  batch_format='pyarrow', batch_size=4096).materialize()
+        if not marked.count(): return None
+        removed = [c for c in marked.schema().names if c != '_group']
+        return ray.get(ray.remote(write_split).remote(marked.to_arrow_refs(), str(out), cols, removed, len(indexes)))
+
+# %% ../../nbs/46_corpus_scale.ipynb #999f5136
+def _write_stats(out, stats:dict)->dict:
+    "`stats.json` in `out` (a folder or URI), from the driver: a few hundred bytes."
+    import json, pyarrow.fs as pafs
+    fs, root = pafs.FileSystem.from_uri(str(out)) if '://' in str(out) else (pafs.LocalFileSystem(), os.path.abspath(out))
+    with fs.open_output_stream(f'{root}/stats.json') as f: f.write((json.dumps(stats, indent=2, ensure_ascii=False) + '\n').encode())
+    return stats
+
+def dedup_file_on_ray(data,  # a question file the workers can read
+                      out,   # the folder (or URI) for kept.parquet, removed.parquet, stats.json
+                      cfg:DedupConfig=DedupConfig(),
+                     )->dict: # what `dedup_file` returns
+    "`csqa.corpus.dedup.dedup_file` on the cluster."
+    from csqa.corpus.dedup import dedup_file, load_table
+    counts = dedup_on_ray([str(data)], str(out), cfg, read=load_table)
+    if counts is None: return dedup_file(data, out, cfg)   # no rows: nothing to move
+    return _write_stats(out, {'stage': 'dedup', 'input': str(data), **counts})
+
+def decontam_file_on_ray(data,    # a question file the workers can read
+                         against, # the benchmark file (read here: it is small, and broadcast)
+                         out,     # the folder (or URI) for kept.parquet, removed.parquet, stats.json
+                         cfg=None, # `DecontamConfig`; None: its defaults
+                        )->dict:  # what `decontam_file` returns
+    "`csqa.corpus.decontam.decontam_file` on the cluster."
+    from csqa.corpus.decontam import BenchmarkIndex, DecontamConfig, decontam_file
+    from csqa.corpus.dedup import load_table
+    from csqa.data import load_questions
+    cfg = cfg or DecontamConfig()
+    counts = decontam_on_ray([str(data)], str(out), [(None, BenchmarkIndex.build(load_questions(against, progress=False), cfg))], read=load_table)
+    if counts is None: return decontam_file(data, against, out, cfg)
+    return _write_stats(out, {'stage': 'decontam', 'input': str(data), 'against': str(against), **counts})

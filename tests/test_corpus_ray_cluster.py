@@ -1,0 +1,121 @@
+"""`csqa corpus build --engine ray` joins a running Ray cluster through `RAY_ADDRESS`: a head node started here with
+`ray start --head` on 127.0.0.1 (its own ports, its own temporary folder), stopped by its own process group at the
+end. The build's tables equal the local engine's, and the driver's peak memory barely moves when the input grows 4×:
+every pair carries an 8 KB URL, so a driver that held the rows would grow by tens of MB."""
+import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time
+from pathlib import Path
+import polars as pl
+import pytest
+import yaml
+from aiohttp import web
+from conftest import free_port, serve_chat
+
+REPO = Path(__file__).parents[1]
+RAY = Path(sys.executable).parent/'ray'
+VOCAB = 'list dict tuple lambda yield import module class method index loop error return async await thread mutex socket'.split()
+URL_BYTES, PAIRS_PER_DOC = 8192, 250
+
+def fact(f:int)->tuple[str, str]:
+    "Question and answer of fact `f`: 40 words drawn from a seed, and one word of `VOCAB`."
+    rnd = random.Random(f)
+    return ' '.join(rnd.choice(VOCAB) for _ in range(40)) + f' (case {f})?', VOCAB[f % len(VOCAB)]
+
+def doc_pairs(doc:int, bench:list)->list[dict]:
+    "What the scripted model extracts from document `doc`: facts shared with the next document (exact copies), one-word
+    variants (near copies), and for document 0 two benchmark items (contamination)."
+    pairs = []
+    for k in range(PAIRS_PER_DOC):
+        q, a = fact(doc * 200 + k)                         # facts 200·doc … 200·doc + 249 overlap the next document's
+        if k % 10 == 0 and doc % 2: q = q.replace(' (case', ' indeed (case')   # a near copy of the even neighbour's fact
+        pairs.append({'question': q, 'answer': a, 'domain': 'Programming Languages', 'prog_lang': 'python'})
+    return pairs + (bench if doc == 0 else [])
+
+@pytest.fixture
+def scripted_llm(codesimpleqa_path):
+    "A loopback chat server that answers a synthesis prompt with the pairs of the document number it names."
+    bench = [{'question': r['question'], 'answer': r['answer'], 'domain': 'Programming Languages', 'prog_lang': 'others'}
+             for r in pl.read_ndjson(codesimpleqa_path).head(40).filter(pl.col('lang') == 'en').head(2).iter_rows(named=True)]
+    async def chat(request):
+        text = (await request.json())['messages'][-1]['content']
+        doc = int(re.search(r'DOC (\d+)', text).group(1))
+        reply = json.dumps({'pairs': doc_pairs(doc, bench)})
+        return web.json_response({'choices': [{'index': 0, 'message': {'role': 'assistant', 'content': reply}, 'finish_reason': 'stop'}],
+                                  'usage': {'prompt_tokens': 10, 'completion_tokens': 10}})
+    state = {'bench': bench}
+    yield from serve_chat(chat, state)
+
+def write_build(root:Path, docs:int, url:str, bench:list, against:Path)->Path:
+    "A config and `docs` documents (each naming its number, the answers' words, and an 8 KB URL)."
+    root.mkdir(parents=True)
+    extra = ' '.join(r['answer'] for r in bench)
+    rows = [{'text': f'DOC {d}\nThis page lists facts about {" ".join(VOCAB)} and {extra}. ' + 'It explains each one with care. ' * 8,
+             'url': f'https://docs.example/{d}/' + 'p' * URL_BYTES} for d in range(docs)]
+    (root/'docs.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    cfg = {'sources': [{'path': 'docs.jsonl', 'tier': 'official'}], 'out': 'out', 'against': [str(against)], 'shard_docs': 4,
+           'synth': {'verify': False}, 'backend': {'kind': 'openai', 'model': 'scripted', 'base_url': url, 'max_retries': 1}}
+    (root/'corpus.yaml').write_text(yaml.safe_dump(cfg))
+    return root/'corpus.yaml'
+
+def run_driver(cfg:Path, out:Path, engine:str, env:dict, timeout:float=420)->tuple[dict, int]:
+    "`csqa corpus build` in a fresh process: its printed counts and its own peak RSS in KB."
+    code = ('import resource, sys; from csqa.cli import main; rc = main(); '
+            'print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)')
+    r = subprocess.run([sys.executable, '-c', code, 'corpus', 'build', '--config', str(cfg), '--out', str(out), '--engine', engine, '--json'],
+                       capture_output=True, text=True, timeout=timeout, cwd=REPO, env={**os.environ, 'PYTHONPATH': str(REPO), **env})
+    assert r.returncode == 0, r.stderr[-4000:]
+    return json.loads(r.stdout), int(re.search(r'PEAK_RSS_KB (\d+)', r.stderr).group(1))
+
+@pytest.fixture
+def ray_cluster():
+    "A Ray head node on 127.0.0.1 with 2 CPUs, started with `ray start --head --block` in its own process group."
+    tmp = Path(tempfile.mkdtemp(prefix='csqa-rc-'))   # short: Ray's socket paths must stay under ~100 characters
+    ports = [free_port() for _ in range(5)]
+    env = {**os.environ, 'PYTHONPATH': str(REPO), 'RAY_USAGE_STATS_ENABLED': '0'}
+    env.pop('RAY_ADDRESS', None)
+    cmd = [str(RAY), 'start', '--head', '--block', '--node-ip-address=127.0.0.1', f'--port={ports[0]}', '--num-cpus=2',
+           '--include-dashboard=false', '--disable-usage-stats', f'--temp-dir={tmp}', f'--dashboard-agent-grpc-port={ports[1]}',
+           f'--dashboard-agent-listen-port={ports[2]}', f'--metrics-export-port={ports[3]}', f'--runtime-env-agent-port={ports[4]}',
+           '--ray-client-server-port=0']
+    log = open(tmp/'start.log', 'w')
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.time() + 240   # a loaded 2-core machine can take minutes to start the head's agents
+        while 'Ray runtime started' not in (tmp/'start.log').read_text():
+            if proc.poll() is not None or time.time() > deadline: pytest.fail(f'ray start failed: {(tmp/"start.log").read_text()[-3000:]}')
+            time.sleep(0.5)
+        yield {'address': f'127.0.0.1:{ports[0]}', 'temp': tmp}
+    finally:
+        # not `ray stop`: it stops every Ray on this machine, other people's clusters included; this stops only ours
+        try: os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError: pass
+        try: proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+def tables(out:Path)->dict:
+    "Every table a build writes, its rows sorted."
+    files = ['questions.parquet', 'sft/part-00000.parquet', 'grpo/part-00000.parquet', *[f'stages/{s}/{k}.parquet' for s in ('dedup', 'decontam') for k in ('kept', 'removed')]]
+    return {f: sorted(map(repr, pl.read_parquet(out/f).rows())) for f in files}
+
+def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stays_small(tmp_path, ray_cluster, scripted_llm, codesimpleqa_path):
+    small = write_build(tmp_path/'n', 8, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
+    big = write_build(tmp_path/'4n', 32, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
+    on_cluster = {'RAY_ADDRESS': ray_cluster['address'], 'RAY_USAGE_STATS_ENABLED': '0'}
+    local, _ = run_driver(big, tmp_path/'local', 'local', {})
+    ray_small, rss_small = run_driver(small, tmp_path/'ray-n', 'ray', on_cluster)
+    ray_big, rss_big = run_driver(big, tmp_path/'ray-4n', 'ray', on_cluster)
+    # the planted structure is there: exact and near copies, and the two benchmark items
+    assert local['dedup']['removed_exact'] > 1000 and local['dedup']['removed_near'] > 100, local['dedup']
+    assert local['decontam']['removed'] >= 2 and local['synth']['pairs'] == 32 * PAIRS_PER_DOC + 2
+    assert ray_big == local
+    assert tables(tmp_path/'ray-4n') == tables(tmp_path/'local')
+    # the tasks ran on the cluster started here, and the driver started no Ray of its own
+    assert list((ray_cluster['temp']/'session_latest'/'logs').glob('worker-*')), 'no worker of the cluster ran a task'
+    # memory: 4N holds 6,000 more pairs × 8 KB ≈ 48 MB of rows; a driver that held them would grow by at least that
+    extra_kb = 3 * 8 * PAIRS_PER_DOC * URL_BYTES // 1024
+    print(f'driver peak RSS: {rss_small / 1024:.0f} MB at N ({ray_small["synth"]["pairs"]} pairs), '
+          f'{rss_big / 1024:.0f} MB at 4N ({ray_big["synth"]["pairs"]} pairs); the extra rows weigh {extra_kb / 1024:.0f} MB')
+    assert rss_big < 1.5 * rss_small
+    assert rss_big - rss_small < extra_kb / 4
