@@ -34,7 +34,7 @@ def doc_pairs(doc:int, bench:list)->list[dict]:
 def scripted_llm(codesimpleqa_path):
     "A loopback chat server that answers a synthesis prompt with the pairs of the document number it names."
     bench = [{'question': r['question'], 'answer': r['answer'], 'domain': 'Programming Languages', 'prog_lang': 'others'}
-             for r in pl.read_ndjson(codesimpleqa_path).head(40).filter(pl.col('lang') == 'en').head(2).iter_rows(named=True)]
+             for r in pl.read_ndjson(codesimpleqa_path).filter(pl.col('lang') == 'en').unique('question', keep='none', maintain_order=True).head(2).iter_rows(named=True)]
     async def chat(request):
         text = (await request.json())['messages'][-1]['content']
         doc = int(re.search(r'DOC (\d+)', text).group(1))

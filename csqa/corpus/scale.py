@@ -444,11 +444,10 @@ def settled_rows(records:pl.DataFrame)->pl.DataFrame:
     near = records.filter(pl.col('kind') == EDGE).select('key', 'near_id', 'near_sim')
     rows = records.filter(pl.col('kind') == LABEL).drop('near_id', 'near_sim').join(near, on='key', how='left')
     mine = pl.col('reason').is_null() & pl.col('near_id').is_not_null()
-    return rows.with_columns(reason=pl.when(mine).then(pl.lit('near')).otherwise('reason'),
-                             match_id=pl.coalesce('near_id', 'match_id'),
-                             similarity=pl.when(mine).then('near_sim').otherwise('similarity'),
-                             _group=pl.col('reason').replace_strict(['exact', 'near'], [0, 1], default=None, return_dtype=pl.Int64)
-                            ).with_columns(_group=pl.when(mine).then(1).otherwise('_group')).drop('key', 'kind', 'near_id', 'near_sim', 'match_row')
+    return (rows.with_columns(reason=pl.when(mine).then(pl.lit('near')).otherwise('reason'), match_id=pl.coalesce('near_id', 'match_id'),
+                              similarity=pl.when(mine).then('near_sim').otherwise('similarity'))
+            .with_columns(_group=pl.col('reason').replace_strict(['exact', 'near'], [0, 1], default=None, return_dtype=pl.Int64))
+            .drop('key', 'kind', 'near_id', 'near_sim', 'match_row'))
 
 # %% ../../nbs/46_corpus_scale.ipynb #a190d752
 def _empty_like(ds, **cols):
