@@ -240,6 +240,7 @@ def stage_decontam(cfg:CorpusConfig, engine:str='local')->Path:
         indexes = [(str(b), BenchmarkIndex.build(load_questions(b, progress=False), cfg.stage('decontam'))) for b in cfg.against]
         if (counts := decontam_on_ray([Path(cfg.out)/'stages'/'dedup'/'kept.parquet'], d, indexes)) is not None:
             write_json_atomic({'stage': 'decontam', 'against': [str(b) for b in cfg.against], **counts}, d/'stats.json'); return d
+    if engine == 'ray': on_workers(stage_decontam, [(cfg,)], 'ray'); return d   # no benchmark: the copy is made on a worker
     rows = pl.read_parquet(Path(cfg.out)/'stages'/'dedup'/'kept.parquet')
     removed = []
     for b in cfg.against:
