@@ -2,13 +2,14 @@
 `ray start --head` on 127.0.0.1 (its own ports, its own temporary folder), stopped by its own process group at the
 end. The build's tables equal the local engine's, and the driver's peak memory barely moves when the input grows 4×:
 every pair carries an 8 KB URL, so a driver that held the rows would grow by tens of MB."""
-import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time
+import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time, uuid
 from pathlib import Path
 import polars as pl
 import pytest
 import yaml
 from aiohttp import web
 from conftest import free_port, serve_chat
+from csqa.data import load_questions
 
 REPO = Path(__file__).parents[1]
 RAY = Path(sys.executable).parent/'ray'
@@ -33,7 +34,7 @@ def doc_pairs(doc:int, bench:list)->list[dict]:
 def scripted_llm(codesimpleqa_path):
     "A loopback chat server that answers a synthesis prompt with the pairs of the document number it names."
     bench = [{'question': r['question'], 'answer': r['answer'], 'domain': 'Programming Languages', 'prog_lang': 'others'}
-             for r in pl.read_ndjson(codesimpleqa_path).filter(pl.col('lang') == 'en').unique('question', keep='none', maintain_order=True).head(2).iter_rows(named=True)]
+             for r in load_questions(codesimpleqa_path, progress=False).filter(pl.col('lang') == 'en').unique('question', keep='none', maintain_order=True).head(2).iter_rows(named=True)]
     async def chat(request):
         text = (await request.json())['messages'][-1]['content']
         doc = int(re.search(r'DOC (\d+)', text).group(1))
@@ -93,7 +94,9 @@ def start_head(tmp:Path, env:dict)->tuple:
 def ray_cluster():
     "A Ray head node on 127.0.0.1 with 2 CPUs, started here and stopped by its process group."
     tmp = Path(tempfile.mkdtemp(prefix='csqa-rc-'))   # short: Ray's socket paths must stay under ~100 characters
-    env = {**os.environ, 'PYTHONPATH': str(REPO), 'RAY_USAGE_STATS_ENABLED': '0'}
+    # loopback only (Ray otherwise swaps 127.0.0.1 for the machine's address), and a token of its own, not ~/.ray/auth_token
+    auth = {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0', 'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': uuid.uuid4().hex, 'RAY_USAGE_STATS_ENABLED': '0'}
+    env = {**os.environ, 'PYTHONPATH': str(REPO), **auth}
     env.pop('RAY_ADDRESS', None)
     proc = None
     try:
@@ -101,10 +104,20 @@ def ray_cluster():
             proc, said = start_head(tmp, env)
             if proc is not None: break
         else: pytest.fail(f'ray start failed three times: {said}')
-        yield {'address': said, 'temp': tmp}
+        yield {'address': said, 'temp': tmp, 'env': {'RAY_ADDRESS': said, **auth}, 'pid': proc.pid}
     finally:
         if proc is not None: stop_group(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+
+def _pgid(pid:int)->int|None:
+    try: return os.getpgid(pid)
+    except OSError: return None
+
+def _listening(p)->list:
+    "The listening TCP sockets of a process (none if it is gone)."
+    import psutil
+    try: return [c for c in p.net_connections(kind='inet') if c.status == psutil.CONN_LISTEN]
+    except psutil.Error: return []
 
 def tables(out:Path)->dict:
     "Every table a build writes, its rows sorted."
@@ -114,8 +127,8 @@ def tables(out:Path)->dict:
 def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stays_small(tmp_path, ray_cluster, scripted_llm, codesimpleqa_path):
     small = write_build(tmp_path/'n', 8, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
     big = write_build(tmp_path/'4n', 32, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
-    on_cluster = {'RAY_ADDRESS': ray_cluster['address'], 'RAY_USAGE_STATS_ENABLED': '0'}
-    local, _ = run_driver(big, tmp_path/'local', 'local', {})
+    on_cluster = ray_cluster['env']
+    local, rss_local = run_driver(big, tmp_path/'local', 'local', {})
     ray_small, rss_small = run_driver(small, tmp_path/'ray-n', 'ray', on_cluster)
     ray_big, rss_big = run_driver(big, tmp_path/'ray-4n', 'ray', on_cluster)
     # the planted structure is there: exact and near copies, and the two benchmark items
@@ -125,9 +138,14 @@ def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stay
     assert tables(tmp_path/'ray-4n') == tables(tmp_path/'local')
     # the tasks ran on the cluster started here, and the driver started no Ray of its own
     assert list((ray_cluster['temp']/'session_latest'/'logs').glob('worker-*')), 'no worker of the cluster ran a task'
+    import psutil
+    group = [p for p in psutil.process_iter() if _pgid(p.pid) == ray_cluster['pid']]
+    bound = {c.laddr.ip for p in group for c in _listening(p)}
+    assert bound and bound <= {'127.0.0.1', '::ffff:127.0.0.1', '::1'}, bound   # the cluster listens on loopback only
     # memory: 4N holds 6,000 more pairs × 8 KB ≈ 48 MB of rows; a driver that held them would grow by at least that
     extra_kb = 3 * 8 * PAIRS_PER_DOC * URL_BYTES // 1024
     print(f'driver peak RSS: {rss_small / 1024:.0f} MB at N ({ray_small["synth"]["pairs"]} pairs), '
-          f'{rss_big / 1024:.0f} MB at 4N ({ray_big["synth"]["pairs"]} pairs); the extra rows weigh {extra_kb / 1024:.0f} MB')
+          f'{rss_big / 1024:.0f} MB at 4N ({ray_big["synth"]["pairs"]} pairs); the extra rows weigh {extra_kb / 1024:.0f} MB; '
+          f'the local engine at 4N: {rss_local / 1024:.0f} MB')
     assert rss_big < 1.5 * rss_small
     assert rss_big - rss_small < extra_kb / 4

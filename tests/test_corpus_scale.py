@@ -40,3 +40,37 @@ def test_the_ray_engine_needs_ray_started():
     from csqa.schema import UsageError
     assert not ray.is_initialized()
     with pytest.raises(UsageError, match=r'ray.init\(\) first'): near_dedup_on_ray(planted_chains(3, 2), DedupConfig())
+
+def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_local, tmp_path, codesimpleqa_path):
+    "Several input files, exact copies whose survivor is itself a near duplicate, two benchmarks in turn: the local files, row for row."
+    from csqa.corpus.dedup import dedup, save_split
+    from csqa.corpus.decontam import BenchmarkIndex, decontaminate
+    from csqa.corpus.scale import dedup_on_ray, decontam_on_ray
+    from csqa.data import load_questions
+    df = planted_chains(80, 8, seed=1)
+    copies = df.sample(60, seed=2).with_columns(pl.format('copy-{}', pl.int_range(pl.len())).alias('id'), pl.col('question').str.to_uppercase())
+    df = pl.concat([df, copies]).with_columns(pl.when(pl.int_range(pl.len()) % 9 == 0).then(pl.lit('other')).otherwise('answer').alias('answer'))
+    paths = []
+    for i, s in enumerate(range(0, len(df), 170)):
+        paths.append(tmp_path/f'part-{i}.parquet'); df.slice(s, 170).write_parquet(paths[-1])
+    local = dedup(df, DedupConfig())
+    assert local.counts()['removed_exact'] > 40 and local.counts()['removed_near'] > 200
+    stats = dedup_on_ray(paths, tmp_path/'ray', DedupConfig(), parts=3)
+    assert stats == local.counts()
+    for name, want in (('kept', local.kept), ('removed', local.removed)):
+        assert pl.read_parquet(tmp_path/'ray'/f'{name}.parquet').rows() == want.rows(), name
+    # decontamination against two benchmarks in turn, as stage_decontam applies them
+    bench = load_questions(codesimpleqa_path, progress=False)
+    first, second = bench.slice(0, 700), bench.slice(700)
+    rows = pl.concat([bench.sample(40, seed=3).select('id', 'question', 'answer'), df.select('id', 'question', 'answer')]).sample(fraction=1.0, seed=4)
+    rows.write_parquet(tmp_path/'rows.parquet')
+    ix = [('a', BenchmarkIndex.build(first)), ('b', BenchmarkIndex.build(second))]
+    kept, removed = rows, []
+    for name, index in ix:
+        res = decontaminate(kept, index); kept = res.kept; removed.append(res.removed.with_columns(pl.lit(name).alias('against')))
+    removed = pl.concat(removed)
+    assert set(removed['against']) == {'a', 'b'}
+    counts = decontam_on_ray([tmp_path/'rows.parquet'], tmp_path/'dray', ix)
+    assert (counts['kept'], counts['removed']) == (len(kept), len(removed))
+    assert pl.read_parquet(tmp_path/'dray'/'kept.parquet').rows() == kept.rows()
+    assert pl.read_parquet(tmp_path/'dray'/'removed.parquet').rows() == removed.rows()

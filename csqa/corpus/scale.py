@@ -5,7 +5,7 @@
 # %% ../../nbs/46_corpus_scale.ipynb #ccf699c2
 from __future__ import annotations
 from ..extras import needs
-import hashlib, logging, os, shutil, tempfile
+import contextlib, hashlib, logging, os, shutil, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -318,6 +318,20 @@ def worker_errors():
         raise
 
 @contextmanager
+def _loopback():
+    "Ray as it is on one machine: 127.0.0.1 stays 127.0.0.1 (else Ray swaps in the machine's own address), here and in what it starts."
+    import ray._private.ray_constants as rc
+    key, before, was = 'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', os.environ.get('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'), rc.ENABLE_RAY_CLUSTER
+    os.environ[key], rc.ENABLE_RAY_CLUSTER = '0', False
+    try: yield
+    finally:
+        rc.ENABLE_RAY_CLUSTER = was
+        if before is None: os.environ.pop(key, None)
+        else: os.environ[key] = before
+
+def _is_loopback(address:str)->bool: return address.rpartition(':')[0].strip('[]') in ('127.0.0.1', 'localhost', '::1')
+
+@contextmanager
 def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`); None: `RAY_ADDRESS`, else start one here
                 num_cpus:int|None=None, # CPUs of a cluster started here; default `CSQA_RAY_CPUS`, else 2
                 temp_dir=None,          # Ray's folder for a cluster started here; default a new /tmp/csqa-ray-*, removed after
@@ -326,19 +340,21 @@ def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`)
     with needs('corpus'): import ray
     if ray.is_initialized(): yield ray; return
     address, tmp = address or os.environ.get('RAY_ADDRESS') or None, None
-    if address: ray.init(address=address, log_to_driver=False, configure_logging=False)
-    else:
-        tmp = Path(temp_dir).resolve() if temp_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
-        tmp.mkdir(parents=True, exist_ok=True)
-        ray.init(num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
-                 include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
-        ray.data.DataContext.get_current().enable_progress_bars = False
-        logging.getLogger('ray.data').setLevel(logging.WARNING)   # a line per dataset executed says nothing to a user
-        with worker_errors(): yield ray
-    finally:
-        ray.shutdown()   # a joined cluster runs on: only this driver leaves
-        if tmp is not None and not temp_dir: shutil.rmtree(tmp, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        if not address or _is_loopback(address): stack.enter_context(_loopback())
+        if address: ray.init(address=address, log_to_driver=False, configure_logging=False)
+        else:
+            tmp = Path(temp_dir).resolve() if temp_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
+            tmp.mkdir(parents=True, exist_ok=True)
+            ray.init(num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+        try:
+            ray.data.DataContext.get_current().enable_progress_bars = False
+            logging.getLogger('ray.data').setLevel(logging.WARNING)   # a line per dataset executed says nothing to a user
+            with worker_errors(): yield ray
+        finally:
+            ray.shutdown()   # a joined cluster runs on: only this driver leaves
+            if tmp is not None and not temp_dir: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../../nbs/46_corpus_scale.ipynb #d2d91b54
 def on_workers(fn,                # a module-level function: it reads and writes its own files and returns something small
