@@ -90,7 +90,7 @@ def start_head(tmp:Path, env:dict)->tuple:
         time.sleep(0.5)
     return proc, f'127.0.0.1:{ports[0]}'
 
-@pytest.fixture
+@pytest.fixture(scope='module')
 def ray_cluster():
     "A Ray head node on 127.0.0.1 with 2 CPUs, started here and stopped by its process group."
     tmp = Path(tempfile.mkdtemp(prefix='csqa-rc-'))   # short: Ray's socket paths must stay under ~100 characters
@@ -120,9 +120,9 @@ def _listening(p)->list:
     except psutil.Error: return []
 
 def tables(out:Path)->dict:
-    "Every table a build writes, its rows sorted."
+    "Every table a build writes, its rows sorted (floats to 9 places: decontamination's `score` is a sum in no fixed order)."
     files = ['questions.parquet', 'sft/part-00000.parquet', 'grpo/part-00000.parquet', *[f'stages/{s}/{k}.parquet' for s in ('dedup', 'decontam') for k in ('kept', 'removed')]]
-    return {f: sorted(map(repr, pl.read_parquet(out/f).rows())) for f in files}
+    return {f: sorted(map(repr, pl.read_parquet(out/f).with_columns(pl.col(pl.Float64).round(9)).rows())) for f in files}
 
 def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stays_small(tmp_path, ray_cluster, scripted_llm, codesimpleqa_path):
     small = write_build(tmp_path/'n', 8, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
@@ -149,3 +149,24 @@ def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stay
           f'the local engine at 4N: {rss_local / 1024:.0f} MB')
     assert rss_big < 1.5 * rss_small
     assert rss_big - rss_small < extra_kb / 4
+
+def test_dedup_and_decontam_alone_on_the_cluster_write_the_local_files(tmp_path, ray_cluster, codesimpleqa_path):
+    "`csqa corpus dedup|decontam --engine ray` with `--ray-address`: the local files and counts; a bad line still exits 1."
+    from conftest import run_csqa
+    env = {k: v for k, v in ray_cluster['env'].items() if k != 'RAY_ADDRESS'}
+    addr = ['--engine', 'ray', '--ray-address', ray_cluster['address']]
+    for args in (['dedup', codesimpleqa_path], ['decontam', tmp_path/'q.jsonl', '--against', codesimpleqa_path]):
+        if args[0] == 'decontam':   # the benchmark's first 60 rows and 60 made-up ones
+            made = [{'question': f'Which flag of tool {i} prints its version?', 'answer': f'--v{i}', 'lang': 'en'} for i in range(60)]
+            rows = load_questions(codesimpleqa_path, progress=False).head(60).select('question', 'answer', 'lang').to_dicts()
+            (tmp_path/'q.jsonl').write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows + made))
+        outs = {}
+        for engine, extra in (('local', []), ('ray', addr)):
+            r = run_csqa('corpus', *args, '--out', tmp_path/f'{args[0]}-{engine}', '--json', *extra, env=env, timeout=420)
+            assert r.returncode == 0, r.stderr[-3000:]
+            outs[engine] = json.loads(r.stdout), *(pl.read_parquet(tmp_path/f'{args[0]}-{engine}'/f'{k}.parquet').rows() for k in ('kept', 'removed'))
+        assert outs['ray'] == outs['local'], args[0]
+        assert outs['ray'][0]['removed'] >= 7 if args[0] == 'dedup' else outs['ray'][0]['removed'] == 60
+    (tmp_path/'bad.jsonl').write_text('{"question": "Q?", "answer": "A", "lang": "en"}\n{"question": "Q2?", "lang": "en"}\n')
+    r = run_csqa('corpus', 'dedup', tmp_path/'bad.jsonl', '--out', tmp_path/'o', *addr, env=env, timeout=420)
+    assert r.returncode == 1 and 'bad.jsonl:2: answer: missing field' in r.stderr, r.stderr[-2000:]

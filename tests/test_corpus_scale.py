@@ -1,5 +1,6 @@
 """Near-duplicate removal on Ray Data (Ray local, 2 CPUs) gives the local engine's tables exactly, on planted chains of
-near-duplicates in English and Chinese whose clusters take several rounds of label propagation; Ray is shut down."""
+near-duplicates in English and Chinese whose clusters take several rounds of label propagation; file-to-file dedup and
+decontamination on Ray write the local engine's files; Ray is shut down."""
 import numpy as np
 import polars as pl
 import pytest
@@ -8,12 +9,9 @@ from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near
 
 @pytest.fixture
 def ray_local(tmp_path_factory):
-    import ray
-    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp('r')), include_dashboard=False, log_to_driver=False, configure_logging=False,
-             _node_ip_address='127.0.0.1')
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
+    "Ray started here on loopback with 2 CPUs (`ray_session`), shut down after."
+    from csqa.corpus.scale import ray_session
+    with ray_session(num_cpus=2, temp_dir=tmp_path_factory.mktemp('r')) as ray: yield ray
 
 def test_distributed_near_dedup_equals_the_local_one(ray_local):
     df = planted_chains(240, 20)
@@ -73,4 +71,6 @@ def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_local,
     counts = decontam_on_ray([tmp_path/'rows.parquet'], tmp_path/'dray', ix)
     assert (counts['kept'], counts['removed']) == (len(kept), len(removed))
     assert pl.read_parquet(tmp_path/'dray'/'kept.parquet').rows() == kept.rows()
-    assert pl.read_parquet(tmp_path/'dray'/'removed.parquet').rows() == removed.rows()
+    # `score` is a float sum whose order polars does not fix: two local runs can differ in the last bits
+    rounded = lambda d: d.with_columns(pl.col(pl.Float64).round(9)).rows()
+    assert rounded(pl.read_parquet(tmp_path/'dray'/'removed.parquet')) == rounded(removed)
