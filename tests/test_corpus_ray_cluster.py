@@ -164,7 +164,8 @@ def test_dedup_and_decontam_alone_on_the_cluster_write_the_local_files(tmp_path,
         for engine, extra in (('local', []), ('ray', addr)):
             r = run_csqa('corpus', *args, '--out', tmp_path/f'{args[0]}-{engine}', '--json', *extra, env=env, timeout=420)
             assert r.returncode == 0, r.stderr[-3000:]
-            outs[engine] = json.loads(r.stdout), *(pl.read_parquet(tmp_path/f'{args[0]}-{engine}'/f'{k}.parquet').rows() for k in ('kept', 'removed'))
+            outs[engine] = json.loads(r.stdout), *(pl.read_parquet(tmp_path/f'{args[0]}-{engine}'/f'{k}.parquet').with_columns(pl.col(pl.Float64).round(9)).rows()
+                                                   for k in ('kept', 'removed'))
         assert outs['ray'] == outs['local'], args[0]
         assert outs['ray'][0]['removed'] >= 7 if args[0] == 'dedup' else outs['ray'][0]['removed'] == 60
     (tmp_path/'bad.jsonl').write_text('{"question": "Q?", "answer": "A", "lang": "en"}\n{"question": "Q2?", "lang": "en"}\n')
