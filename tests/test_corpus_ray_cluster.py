@@ -129,6 +129,7 @@ def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stay
     big = write_build(tmp_path/'4n', 32, scripted_llm['url'], scripted_llm['bench'], codesimpleqa_path)
     on_cluster = ray_cluster['env']
     local, rss_local = run_driver(big, tmp_path/'local', 'local', {})
+    _, rss_local_small = run_driver(small, tmp_path/'local-n', 'local', {})
     ray_small, rss_small = run_driver(small, tmp_path/'ray-n', 'ray', on_cluster)
     ray_big, rss_big = run_driver(big, tmp_path/'ray-4n', 'ray', on_cluster)
     # the planted structure is there: exact and near copies, and the two benchmark items
@@ -146,9 +147,10 @@ def test_a_build_on_a_running_cluster_equals_the_local_build_and_its_driver_stay
     extra_kb = 3 * 8 * PAIRS_PER_DOC * URL_BYTES // 1024
     print(f'driver peak RSS: {rss_small / 1024:.0f} MB at N ({ray_small["synth"]["pairs"]} pairs), '
           f'{rss_big / 1024:.0f} MB at 4N ({ray_big["synth"]["pairs"]} pairs); the extra rows weigh {extra_kb / 1024:.0f} MB; '
-          f'the local engine at 4N: {rss_local / 1024:.0f} MB')
+          f'the local engine: {rss_local_small / 1024:.0f} MB at N, {rss_local / 1024:.0f} MB at 4N')
     assert rss_big < 1.5 * rss_small
     assert rss_big - rss_small < extra_kb / 4
+    assert rss_local - rss_local_small > extra_kb / 4   # the measure sees rows a driver holds: the local engine's do show
 
 def test_dedup_and_decontam_alone_on_the_cluster_write_the_local_files(tmp_path, ray_cluster, codesimpleqa_path):
     "`csqa corpus dedup|decontam --engine ray` with `--ray-address`: the local files and counts; a bad line still exits 1."
