@@ -331,6 +331,14 @@ def _loopback():
 
 def _is_loopback(address:str)->bool: return address.rpartition(':')[0].strip('[]') in ('127.0.0.1', 'localhost', '::1')
 
+def _start_local(ray, tries:int=3, **opts):
+    "`ray.init(**opts)`, tried again when Ray's own fixed start-up wait (30 s for the raylet) runs out on a busy machine."
+    for i in range(tries):
+        try: return ray.init(**opts)
+        except Exception as e:
+            if 'timed out during startup' not in str(e) or i == tries - 1: raise
+            ray.shutdown()
+
 @contextmanager
 def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`); None: `RAY_ADDRESS`, else start one here
                 num_cpus:int|None=None, # CPUs of a cluster started here; default `CSQA_RAY_CPUS`, else 2
@@ -346,8 +354,8 @@ def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`)
         else:
             tmp = Path(temp_dir).resolve() if temp_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
             tmp.mkdir(parents=True, exist_ok=True)
-            ray.init(num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
-                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+            _start_local(ray, num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
+                         include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
             ray.data.DataContext.get_current().enable_progress_bars = False
             logging.getLogger('ray.data').setLevel(logging.WARNING)   # a line per dataset executed says nothing to a user
