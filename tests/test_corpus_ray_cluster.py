@@ -1,7 +1,8 @@
 """`csqa corpus build --engine ray` joins a running Ray cluster through `RAY_ADDRESS`: a head node started here with
 `ray start --head` on 127.0.0.1 (its own ports, its own temporary folder), stopped by its own process group at the
 end. The build's tables equal the local engine's, and the driver's peak memory barely moves when the input grows 4×:
-every pair carries an 8 KB URL, so a driver that held the rows would grow by tens of MB."""
+every pair carries an 8 KB URL, so a driver that held the rows would grow by tens of MB (the local engine's does).
+`csqa corpus dedup|decontam --engine ray --ray-address` on the same cluster write the local commands' files."""
 import json, os, random, re, shutil, signal, subprocess, sys, tempfile, time, uuid
 from pathlib import Path
 import polars as pl
