@@ -27,6 +27,8 @@ class InvalidInput(ValueError):
         shown = '\n'.join(map(str, self.problems[:limit]))
         more = f'\n… and {len(self.problems)-limit} more' if len(self.problems) > limit else ''
         super().__init__(f'{len(self.problems)} problem(s):\n{shown}{more}')
+        self.limit = limit
+    def __reduce__(self): return type(self), (self.problems, self.limit)   # whole across processes (Ray workers, pools)
 
 class UsageError(ValueError):
     "A command or function was called wrongly (unknown option value, missing argument, unset variable)."

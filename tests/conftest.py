@@ -109,7 +109,7 @@ def no_model_loads(monkeypatch, tmp_path):
     monkeypatch.setattr(csqa.tiny, 'build_tiny_model', refuse)
 
 # --- what `make test-fast` leaves out: the heavy integration tests (one list, by module, plus any test on a server) ---
-SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 'test_corpus_scale', 'test_demo',
+SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 'test_corpus_ray_cluster', 'test_corpus_scale', 'test_demo',
                 'test_docs_build', 'test_explorer_browser', 'test_jsonl_sanitize', 'test_judge_server', 'test_packaging',
                 'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 

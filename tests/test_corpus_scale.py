@@ -1,5 +1,6 @@
 """Near-duplicate removal on Ray Data (Ray local, 2 CPUs) gives the local engine's tables exactly, on planted chains of
-near-duplicates in English and Chinese whose clusters take several rounds of label propagation; Ray is shut down."""
+near-duplicates in English and Chinese whose clusters take several rounds of label propagation; file-to-file dedup and
+decontamination on Ray write the local engine's files; Ray is shut down."""
 import numpy as np
 import polars as pl
 import pytest
@@ -8,12 +9,9 @@ from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near
 
 @pytest.fixture
 def ray_local(tmp_path_factory):
-    import ray
-    ray.init(num_cpus=2, _temp_dir=str(tmp_path_factory.mktemp('r')), include_dashboard=False, log_to_driver=False, configure_logging=False,
-             _node_ip_address='127.0.0.1')
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
+    "Ray started here on loopback with 2 CPUs (`ray_session`), shut down after."
+    from csqa.corpus.scale import ray_session
+    with ray_session(num_cpus=2, temp_dir=tmp_path_factory.mktemp('r')) as ray: yield ray
 
 def test_distributed_near_dedup_equals_the_local_one(ray_local):
     df = planted_chains(240, 20)
@@ -40,3 +38,39 @@ def test_the_ray_engine_needs_ray_started():
     from csqa.schema import UsageError
     assert not ray.is_initialized()
     with pytest.raises(UsageError, match=r'ray.init\(\) first'): near_dedup_on_ray(planted_chains(3, 2), DedupConfig())
+
+def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_local, tmp_path, codesimpleqa_path):
+    "Several input files, exact copies whose survivor is itself a near duplicate, two benchmarks in turn: the local files, row for row."
+    from csqa.corpus.dedup import dedup, save_split
+    from csqa.corpus.decontam import BenchmarkIndex, decontaminate
+    from csqa.corpus.scale import dedup_on_ray, decontam_on_ray
+    from csqa.data import load_questions
+    df = planted_chains(80, 8, seed=1)
+    copies = df.sample(60, seed=2).with_columns(pl.format('copy-{}', pl.int_range(pl.len())).alias('id'), pl.col('question').str.to_uppercase())
+    df = pl.concat([df, copies]).with_columns(pl.when(pl.int_range(pl.len()) % 9 == 0).then(pl.lit('other')).otherwise('answer').alias('answer'))
+    paths = []
+    for i, s in enumerate(range(0, len(df), 170)):
+        paths.append(tmp_path/f'part-{i}.parquet'); df.slice(s, 170).write_parquet(paths[-1])
+    local = dedup(df, DedupConfig())
+    assert local.counts()['removed_exact'] > 40 and local.counts()['removed_near'] > 200
+    stats = dedup_on_ray(paths, tmp_path/'ray', DedupConfig(), parts=3)
+    assert stats == local.counts()
+    for name, want in (('kept', local.kept), ('removed', local.removed)):
+        assert pl.read_parquet(tmp_path/'ray'/f'{name}.parquet').rows() == want.rows(), name
+    # decontamination against two benchmarks in turn, as stage_decontam applies them
+    bench = load_questions(codesimpleqa_path, progress=False)
+    first, second = bench.slice(0, 700), bench.slice(700)
+    rows = pl.concat([bench.sample(40, seed=3).select('id', 'question', 'answer'), df.select('id', 'question', 'answer')]).sample(fraction=1.0, seed=4)
+    rows.write_parquet(tmp_path/'rows.parquet')
+    ix = [('a', BenchmarkIndex.build(first)), ('b', BenchmarkIndex.build(second))]
+    kept, removed = rows, []
+    for name, index in ix:
+        res = decontaminate(kept, index); kept = res.kept; removed.append(res.removed.with_columns(pl.lit(name).alias('against')))
+    removed = pl.concat(removed)
+    assert set(removed['against']) == {'a', 'b'}
+    counts = decontam_on_ray([tmp_path/'rows.parquet'], tmp_path/'dray', ix)
+    assert (counts['kept'], counts['removed']) == (len(kept), len(removed))
+    assert pl.read_parquet(tmp_path/'dray'/'kept.parquet').rows() == kept.rows()
+    # `score` is a float sum whose order polars does not fix: two local runs can differ in the last bits
+    rounded = lambda d: d.with_columns(pl.col(pl.Float64).round(9)).rows()
+    assert rounded(pl.read_parquet(tmp_path/'dray'/'removed.parquet')) == rounded(removed)

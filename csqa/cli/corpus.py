@@ -19,9 +19,14 @@ def _print(stats:dict, as_json:bool):
 
 def dedup_cmd(args)->int:
     "Deduplicate a question file."
-    needs('corpus', 'rensa')
+    needs('corpus', 'rensa', *(['ray'] if args.engine == 'ray' else []))
     from csqa.corpus.dedup import DedupConfig, dedup_file
-    _print(dedup_file(args.data, args.out, DedupConfig(threshold=args.threshold)), args.json)
+    cfg = DedupConfig(threshold=args.threshold)
+    if args.engine == 'ray':
+        from csqa.corpus.scale import dedup_file_on_ray, ray_session
+        with ray_session(args.ray_address): stats = dedup_file_on_ray(args.data, args.out, cfg)
+    else: stats = dedup_file(args.data, args.out, cfg)
+    _print(stats, args.json)
     return 0
 
 # %% ../../nbs/97_cli_corpus.ipynb #a35a5f9b
@@ -29,7 +34,12 @@ def decontam_cmd(args)->int:
     "Decontaminate a question file against a benchmark."
     from csqa.corpus.decontam import DecontamConfig, decontam_file
     cfg = DecontamConfig(embed_model=args.embed_model, embed_threshold=args.embed_threshold, embed_needs_answer=args.embed_needs_answer)
-    _print(decontam_file(args.data, args.against, args.out, cfg), args.json)
+    if args.engine == 'ray':
+        needs('corpus', 'ray')
+        from csqa.corpus.scale import decontam_file_on_ray, ray_session
+        with ray_session(args.ray_address): stats = decontam_file_on_ray(args.data, args.against, args.out, cfg)
+    else: stats = decontam_file(args.data, args.against, args.out, cfg)
+    _print(stats, args.json)
     return 0
 
 # %% ../../nbs/97_cli_corpus.ipynb #3475692e
@@ -37,7 +47,7 @@ def build_cmd(args)->int:
     "Build a corpus from a YAML configuration."
     needs('corpus', 'rensa', *(['ray'] if args.engine == 'ray' else []))
     from csqa.corpus.build import build, load_corpus_config
-    stats = build(load_corpus_config(args.config, out=args.out), engine=args.engine)
+    stats = build(load_corpus_config(args.config, out=args.out), engine=args.engine, ray_address=args.ray_address)
     _print({k: v for k, v in stats.items()}, args.json)
     return 0
 
@@ -48,7 +58,6 @@ def add_commands(sub):
     cmds = corpus.add_subparsers(dest='corpus_command', metavar='SUBCOMMAND', required=True)
     b = cmds.add_parser('build', help='run the corpus pipeline from a YAML config (resumes where it stopped)')
     b.add_argument('--config', required=True, metavar='CFG', help='the YAML configuration (configs/corpus-*.yaml)')
-    b.add_argument('--engine', choices=('local', 'ray'), default='local', help='run the batch stages here or on Ray Data')
     b.add_argument('--out', metavar='DIR', help="the output folder (overrides the config's out)")
     b.set_defaults(func=build_cmd)
     d = cmds.add_parser('dedup', help='remove exact and near-duplicate rows of a question file')
@@ -64,4 +73,7 @@ def add_commands(sub):
     c.add_argument('--embed-threshold', type=float, default=0.9, help='cosine of the questions at which the embedding stage removes a row (default 0.9)')
     c.add_argument('--embed-needs-answer', action='store_true', help='the embedding stage also needs the answers to agree')
     c.set_defaults(func=decontam_cmd)
-    for p in (b, d, c): p.add_argument('--json', action='store_true', help='print the counts as JSON')
+    for p in (b, d, c):
+        p.add_argument('--engine', choices=('local', 'ray'), default='local', help='run here, or on Ray (a cluster, or one started here)')
+        p.add_argument('--ray-address', metavar='ADDR', help='with --engine ray: the cluster to join (default: RAY_ADDRESS, else start one here)')
+        p.add_argument('--json', action='store_true', help='print the counts as JSON')

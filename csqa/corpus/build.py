@@ -14,14 +14,14 @@ from ..schema import QUESTION_SCHEMA, UsageError
 from .ingest import CleanConfig, Source, clean_batch, ingest
 from .synth import SynthConfig, empty_pairs, synthesize
 from .dedup import DedupConfig, DedupResult, chain, exact_dedup, near_dedup, save_split
-from .scale import near_dedup_on_ray
+from .scale import dedup_on_ray, decontam_on_ray, on_workers, ray_session
 from .decontam import BenchmarkIndex, DecontamConfig, decontaminate
 
 # %% auto #0
 __all__ = ['STAGES', 'ENGINES', 'CorpusConfig', 'load_corpus_config', 'write_atomic', 'write_json_atomic', 'shard_name',
-           'pending', 'stage_keys', 'stale_stages', 'mark_stage', 'stage_ingest', 'stage_clean', 'stage_synth',
-           'stage_dedup', 'stage_decontam', 'sft_rows', 'grpo_rows', 'dataset_card', 'write_outputs', 'refresh_stages',
-           'build']
+           'pending', 'stage_keys', 'stale_stages', 'mark_stage', 'stage_ingest', 'clean_shard', 'stage_clean',
+           'synth_shard', 'stage_synth', 'stage_dedup', 'stage_decontam', 'sft_rows', 'grpo_rows', 'dataset_card',
+           'write_outputs', 'refresh_stages', 'build']
 
 # %% ../../nbs/45_corpus_build.ipynb #0b990fd4
 @dataclass
@@ -145,26 +145,7 @@ def mark_stage(cfg:CorpusConfig, stage:str, keys:dict):
     write_json_atomic({'stage': stage, 'key': keys[stage]}, Path(cfg.out)/'stages'/stage/'_KEY.json')
 
 # %% ../../nbs/45_corpus_build.ipynb #549b3213
-def _local_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
-    return [fn(t, **kwargs) for t in tables]
-
-def _ray_map(tables:list[pa.Table], fn, kwargs:dict)->list[pa.Table]:
-    "`fn` over each table on Ray Data; results come back in the order and shape of `tables`."
-    with needs('corpus'): import ray
-    if not ray.is_initialized(): raise UsageError('the ray engine needs ray.init() first (csqa corpus build does it)')
-    tagged = [t.append_column('_part', pa.array([i] * len(t), pa.int64())).append_column('_row', pa.array(range(len(t)), pa.int64()))
-              for i, t in enumerate(tables) if len(t)]
-    if not tagged: return tables
-    def run(b:pa.Table)->pa.Table:
-        keep = b.select(['_part', '_row'])
-        out = fn(b.drop_columns(['_part', '_row']), **kwargs)
-        return out.append_column('_part', keep['_part']).append_column('_row', keep['_row'])
-    ds = ray.data.from_arrow(tagged).map_batches(run, batch_format='pyarrow', batch_size=4096)
-    done = pl.concat([pl.from_arrow(ray.get(r)) for r in ds.to_arrow_refs()], how='vertical_relaxed')
-    return [done.filter(pl.col('_part') == i).sort('_row').drop('_part', '_row').to_arrow() if len(t) else fn(t, **kwargs)
-            for i, t in enumerate(tables)]
-
-ENGINES = {'local': _local_map, 'ray': _ray_map}
+ENGINES = ('local', 'ray')
 
 # %% ../../nbs/45_corpus_build.ipynb #268c1e72
 def _stats(out:Path, name:str)->dict:
@@ -186,67 +167,87 @@ def stage_ingest(cfg:CorpusConfig)->Path:
     return d
 
 # %% ../../nbs/45_corpus_build.ipynb #efb1ab41
-def stage_clean(cfg:CorpusConfig, engine:str='local')->Path:
-    "Clean every pending document shard; rejected documents are kept aside with their reason."
+def clean_shard(cfg:CorpusConfig, name:str)->int:
+    "Clean one document shard; rejected documents are kept aside with their reason. The number of documents read."
     src, d = Path(cfg.out)/'stages'/'docs', Path(cfg.out)/'stages'/'clean'
-    names = pending(src, d)
-    outs = ENGINES[engine]([pl.read_parquet(src/n).to_arrow() for n in names], clean_batch, {'cfg': cfg.stage('clean')})
-    for n, t in zip(names, outs):
-        df = pl.from_arrow(t)
-        write_atomic(df.filter(pl.col('reject').is_not_null()), d/'rejected'/n)
-        write_json_atomic({'docs': len(df), 'kept': int(df['reject'].is_null().sum()),
-                           **{f'rejected_{r}': c for r, c in df['reject'].drop_nulls().value_counts().iter_rows()}},
-                          d/n.replace('.parquet', '.stats.json'))
-        write_atomic(df.filter(pl.col('reject').is_null()).drop('reject'), d/n)
+    df = pl.from_arrow(clean_batch(pl.read_parquet(src/name).to_arrow(), cfg.stage('clean')))
+    write_atomic(df.filter(pl.col('reject').is_not_null()), d/'rejected'/name)
+    write_json_atomic({'docs': len(df), 'kept': int(df['reject'].is_null().sum()),
+                       **{f'rejected_{r}': c for r, c in df['reject'].drop_nulls().value_counts().iter_rows()}},
+                      d/name.replace('.parquet', '.stats.json'))
+    write_atomic(df.filter(pl.col('reject').is_null()).drop('reject'), d/name)
+    return len(df)
+
+def stage_clean(cfg:CorpusConfig, engine:str='local')->Path:
+    "Clean every pending document shard (one Ray task a shard with the ray engine)."
+    d = Path(cfg.out)/'stages'/'clean'
+    on_workers(clean_shard, [(cfg, n) for n in pending(Path(cfg.out)/'stages'/'docs', d)], engine)
     return d
 
 # %% ../../nbs/45_corpus_build.ipynb #978b9ab6
-def stage_synth(cfg:CorpusConfig, backend=None, cache=None, verifier=None)->list[str]:
-    "Generate and verify pairs for every pending clean shard; returns the shards left unfinished because model calls failed."
+def _made(spec:dict):
+    "A checked backend from its config: an unreachable server is a usage error before any shard starts."
     from csqa.backends import make_backend
+    opts = dict(spec)
+    b = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
+    b.check()
+    return b
+
+def synth_shard(cfg:CorpusConfig, name:str, backend=None, cache=None, verifier=None)->bool:
+    "Generate and verify the pairs of one clean shard (backends and cache made from `cfg` when not given); False when model calls failed."
     from csqa.cache import GenerationCache
     src, d = Path(cfg.out)/'stages'/'clean', Path(cfg.out)/'stages'/'synth'
-    names = pending(src, d)
+    backend = backend or _made(cfg.backend)
+    verifier = verifier or (_made(cfg.verifier) if cfg.verifier else None)
+    cache = cache or GenerationCache(cfg.cache or Path(cfg.out)/'cache.sqlite')
+    pairs, stats = synthesize(pl.read_parquet(src/name), backend, cache, cfg.stage('synth'), verifier)
+    # a failed call is not an answer: the shard stays pending, and a rerun asks again (answers so far are cached)
+    if stats['failed_calls'] or stats['verify_failed_calls']: return False
+    write_json_atomic(stats, d/name.replace('.parquet', '.stats.json'))
+    write_atomic(pairs, d/name)
+    return True
+
+def stage_synth(cfg:CorpusConfig, backend=None, cache=None, verifier=None,
+                engine:str='local', # 'ray': one task a shard, each with its own backend client (unless a ready backend is given)
+               )->list[str]:
+    "Generate and verify pairs for every pending clean shard; returns the shards left unfinished because model calls failed."
+    from csqa.cache import GenerationCache
+    names = pending(Path(cfg.out)/'stages'/'clean', Path(cfg.out)/'stages'/'synth')
     if not names: return []
-    def made(spec:dict):
-        opts = dict(spec)
-        b = make_backend(opts.pop('kind'), opts.pop('model'), opts.pop('base_url', None), opts.pop('api_key_env', None), **opts)
-        b.check()  # an unreachable server is a usage error before any shard starts
-        return b
-    if backend is None: backend = made(cfg.backend)
-    if verifier is None and cfg.verifier: verifier = made(cfg.verifier)
+    if engine == 'ray' and backend is None and verifier is None and cache is None:
+        return [n for n, ok in zip(names, on_workers(synth_shard, [(cfg, n) for n in names], 'ray')) if not ok]
+    if backend is None: backend = _made(cfg.backend)
+    if verifier is None and cfg.verifier: verifier = _made(cfg.verifier)
     cache = cache or GenerationCache(cfg.cache or Path(cfg.out)/'cache.sqlite')
     from tqdm.auto import tqdm
-    unfinished = []
-    for n in tqdm(names, desc='synthesize', unit='shard', disable=len(names) < 2):
-        pairs, stats = synthesize(pl.read_parquet(src/n), backend, cache, cfg.stage('synth'), verifier)
-        # a failed call is not an answer: the shard stays pending, and a rerun asks again (answers so far are cached)
-        if stats['failed_calls'] or stats['verify_failed_calls']: unfinished.append(n); continue
-        write_json_atomic(stats, d/n.replace('.parquet', '.stats.json'))
-        write_atomic(pairs, d/n)
-    return unfinished
+    return [n for n in tqdm(names, desc='synthesize', unit='shard', disable=len(names) < 2) if not synth_shard(cfg, n, backend, cache, verifier)]
 
 # %% ../../nbs/45_corpus_build.ipynb #1d65dd42
 def stage_dedup(cfg:CorpusConfig, engine:str='local')->Path:
-    "Exact then near-duplicate removal over all synthesized pairs (near duplicates on Ray Data with the ray engine)."
+    "Exact then near-duplicate removal over all synthesized pairs (read, shuffled and written on the workers with the ray engine)."
     d = Path(cfg.out)/'stages'/'dedup'
     if (d/'stats.json').exists(): return d
     parts = sorted((Path(cfg.out)/'stages'/'synth').glob('part-*.parquet'))
-    pairs = pl.concat([empty_pairs()] + [pl.read_parquet(p) for p in parts], how='vertical_relaxed')
     dcfg = cfg.stage('dedup')
+    if engine == 'ray' and (counts := dedup_on_ray(parts, d, dcfg)) is not None:   # None: no rows, nothing to move
+        write_json_atomic({'stage': 'dedup', **counts}, d/'stats.json'); return d
+    pairs = pl.concat([empty_pairs()] + [pl.read_parquet(p) for p in parts], how='vertical_relaxed')
     ex = exact_dedup(pairs, dcfg)
-    if engine == 'ray': near = near_dedup_on_ray(ex.kept, dcfg, block_rows=cfg.shard_rows)  # clustered on the workers too
-    else: near = near_dedup(ex.kept, dcfg)
-    res = chain(ex, near)
+    res = chain(ex, near_dedup(ex.kept, dcfg))
     save_split(res.kept, res.removed, d, {'stage': 'dedup', **res.counts()})
     return d
 
 # %% ../../nbs/45_corpus_build.ipynb #c5a083b1
-def stage_decontam(cfg:CorpusConfig)->Path:
-    "Remove pairs that overlap any benchmark named in `against`."
+def stage_decontam(cfg:CorpusConfig, engine:str='local')->Path:
+    "Remove pairs that overlap any benchmark named in `against` (a broadcast join on the workers with the ray engine)."
     from csqa.data import load_questions
     d = Path(cfg.out)/'stages'/'decontam'
     if (d/'stats.json').exists(): return d
+    if engine == 'ray' and cfg.against:
+        indexes = [(str(b), BenchmarkIndex.build(load_questions(b, progress=False), cfg.stage('decontam'))) for b in cfg.against]
+        if (counts := decontam_on_ray([Path(cfg.out)/'stages'/'dedup'/'kept.parquet'], d, indexes)) is not None:
+            write_json_atomic({'stage': 'decontam', 'against': [str(b) for b in cfg.against], **counts}, d/'stats.json'); return d
+    if engine == 'ray': on_workers(stage_decontam, [(cfg,)], 'ray'); return d   # no benchmark: the copy is made on a worker
     rows = pl.read_parquet(Path(cfg.out)/'stages'/'dedup'/'kept.parquet')
     removed = []
     for b in cfg.against:
@@ -321,42 +322,36 @@ def refresh_stages(cfg:CorpusConfig)->dict:
     return keys
 
 # %% ../../nbs/45_corpus_build.ipynb #6dad581f
+def _on_shared_paths(cfg:CorpusConfig)->CorpusConfig:
+    "`cfg` with absolute paths: Ray workers do not run in the driver's folder."
+    ab = lambda p: str(Path(p).resolve())
+    return dataclasses.replace(cfg, out=ab(cfg.out), cache=cfg.cache and ab(cfg.cache), against=[ab(p) for p in cfg.against],
+                               sources=[{**s, 'path': ab(s['path'])} if isinstance(s, dict) else ab(s) for s in cfg.sources])
+
 def build(cfg:CorpusConfig,   # the build's settings (`load_corpus_config`)
-          engine:str='local', # 'local', or 'ray' (Ray Data, started here when not running)
-          backend=None,       # a ready backend; None: made from `cfg.backend`
+          engine:str='local', # 'local', or 'ray' (joins `ray_address`/`RAY_ADDRESS`, else starts Ray here on loopback)
+          backend=None,       # a ready backend; None: made from `cfg.backend` (on each worker, with the ray engine)
           verifier=None,      # a ready verifying backend; None: made from `cfg.verifier`, or `backend` when that is empty
-          ray_dir=None,       # Ray's temporary folder; default a new /tmp/csqa-ray-*, removed after (Ray's socket paths must stay short)
+          ray_dir=None,       # Ray's temporary folder when started here; default a new /tmp/csqa-ray-*, removed after (Ray's socket paths must stay short)
+          ray_address=None,   # a running Ray cluster to join; None: `RAY_ADDRESS`, else start one
          )->dict:             # the counts of every stage
     "Run every stage not yet done, then write the datasets and the card."
     if engine not in ENGINES: raise UsageError(f'unknown engine {engine!r}: choose local or ray')
-    started = False
-    if engine == 'ray':
-        with needs('corpus'): import ray
-        if not ray.is_initialized():
-            import tempfile
-            tmp = Path(ray_dir).resolve() if ray_dir else Path(tempfile.mkdtemp(prefix='csqa-ray-'))
-            tmp.mkdir(parents=True, exist_ok=True)
-            ray.init(num_cpus=int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), include_dashboard=False,
-                     log_to_driver=False, configure_logging=False, _node_ip_address='127.0.0.1')  # a local cluster stays on loopback
-            started = True
-    try:
+    import contextlib
+    if engine == 'ray': cfg = _on_shared_paths(cfg)
+    with ray_session(ray_address, temp_dir=ray_dir) if engine == 'ray' else contextlib.nullcontext():
         keys = refresh_stages(cfg)
-        mark_stage(cfg, 'docs', keys); stage_ingest(cfg)
+        mark_stage(cfg, 'docs', keys); on_workers(stage_ingest, [(cfg,)], engine)
         mark_stage(cfg, 'clean', keys); stage_clean(cfg, engine)
         mark_stage(cfg, 'synth', keys)
-        if (unfinished := stage_synth(cfg, backend, verifier=verifier)):
+        if (unfinished := stage_synth(cfg, backend, verifier=verifier, engine=engine)):
             raise UsageError(f'{len(unfinished)} shard(s) not synthesized because model calls failed (first: {unfinished[0]}); '
                              f'check the backend and rerun: finished shards and cached answers are kept')
         mark_stage(cfg, 'dedup', keys); stage_dedup(cfg, engine)
-        mark_stage(cfg, 'decontam', keys); stage_decontam(cfg)
-    finally:
-        if started:
-            with needs('corpus'): import ray, shutil
-            ray.shutdown()
-            if not ray_dir: shutil.rmtree(tmp, ignore_errors=True)
-    out = Path(cfg.out)
-    stats = {'ingest': json.loads((out/'stages'/'docs'/'_SUCCESS').read_text()), 'clean': _stats(out, 'clean'),
-             'synth': _stats(out, 'synth'), 'dedup': json.loads((out/'stages'/'dedup'/'stats.json').read_text()),
-             'decontam': json.loads((out/'stages'/'decontam'/'stats.json').read_text())}
-    write_outputs(cfg, stats)
+        mark_stage(cfg, 'decontam', keys); stage_decontam(cfg, engine)
+        out = Path(cfg.out)
+        stats = {'ingest': json.loads((out/'stages'/'docs'/'_SUCCESS').read_text()), 'clean': _stats(out, 'clean'),
+                 'synth': _stats(out, 'synth'), 'dedup': json.loads((out/'stages'/'dedup'/'stats.json').read_text()),
+                 'decontam': json.loads((out/'stages'/'decontam'/'stats.json').read_text())}
+        on_workers(write_outputs, [(cfg, stats)], engine)   # one task: it reads the final table on a worker
     return stats
