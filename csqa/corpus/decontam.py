@@ -34,6 +34,8 @@ class DecontamConfig:
     anchor_strong: float = 0.6        # shared-name weight a strong answer match needs (one rare name weighs 0.6 to 1)
     anchor_weak: float = 1.25         # shared-name weight a weak answer match needs (about two rare names)
     anchor_item_share: float = 0.5    # or this share of the item's own name weight, where that is less (items with few names)
+    anchor_min: float = 0.3           # but never less than this: an answer match always needs a shared rare name
+    long_answer_words: float = 4      # content words (a Han character a third of one; glosses left out) of an answer that anchors alone
     anchor_max_df: float = 0.01       # names in more than this share of benchmark questions (and more than 5) weigh nothing
     anchor_han_weight: float = 0.5    # a rare pair of Han characters counts this much of a rare name
     answer_token_share: float = 0.6   # share of one answer's tokens the other must hold to agree
@@ -46,7 +48,7 @@ class DecontamConfig:
         for k in ('question_share', 'qa_share', 'answer_share', 'short_answer_question_share', 'key_share',
                   'anchor_item_share', 'anchor_max_df', 'answer_token_share'):
             if not 0 < getattr(self, k) <= 1: raise UsageError(f'{k} must be in (0, 1], got {getattr(self, k)}')
-        for k in ('anchor_strong', 'anchor_weak', 'anchor_han_weight'):
+        for k in ('anchor_strong', 'anchor_weak', 'anchor_han_weight', 'anchor_min', 'long_answer_words'):
             if getattr(self, k) < 0: raise UsageError(f'{k} must be >= 0, got {getattr(self, k)}')
         if not -1 <= self.embed_threshold <= 1: raise UsageError(f'embed_threshold must be in [-1, 1], got {self.embed_threshold}')
 
@@ -124,6 +126,7 @@ def _name_index(bench:pl.DataFrame, cfg:DecontamConfig)->pl.DataFrame:
 # %% ../../nbs/42_corpus_decontam.ipynb #31847a53
 TRIVIAL_ANSWERS = frozenset('yes no true false none null nil n/a 是 否 对 错 不 不是 是的 正确 错误 没有 有 可以 不可以 能 不能 会 不会'.split())
 _CODE_SHAPED = r'[._+#:/\\\-\[\]<>=&|*@$%]|\d{3}'
+_CODE_NAME = r'[A-Za-z][._#:/\\\[\]<>=&|*@$%(]|[._#@$][A-Za-z]|[a-z][A-Z]|[A-Za-z]\d|\+\+'   # code, not prose: a.b, @x, f(), camelCase, x86, C++
 
 def _answer_tokens(answers:pl.Series)->pl.DataFrame:
     "row, name: the tokens answers are compared by (identifiers of 3+ characters or with a digit)."
@@ -135,7 +138,12 @@ def _answer_classes(answers:pl.Series, mentioned:pl.DataFrame)->tuple[pl.DataFra
         (pl.col('name').str.contains(_CODE_SHAPED) | (pl.col('mentions').fill_null(0) <= 2) & ~pl.col('name').str.contains(r'^\d+$')).alias('strong'))
     key = code_normalized(answers.cast(pl.String).fill_null(''))
     han = key.str.count_matches(r'\p{Han}')
-    out = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64), 'answer_key': key, 'answer_han': han > 0, 'han_chars': han}).join(
+    bare = key.str.replace_all(r'[（(][^（()）]*[)）]', ' ')   # a parenthetical gloss ("哈希函数（Hash Function）") adds no words
+    latin = identifiers(bare).group_by('row').agg(pl.len().alias('n'))
+    words = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64)}).join(latin, on='row', how='left')['n'].fill_null(0).to_numpy() + bare.str.count_matches(r'\p{Han}').to_numpy() / 3
+    code = answers.cast(pl.String).fill_null('').str.contains(_CODE_NAME)   # code, not a concept name
+    out = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64), 'answer_key': key, 'answer_han': han > 0, 'han_chars': han,
+                        'answer_words': words, 'answer_code': code}).join(
         toks.group_by('row').agg(pl.len().alias('answer_tokens'), pl.col('strong').any().alias('any_strong')), on='row', how='left')
     out = out.with_columns(pl.col('answer_tokens').fill_null(0), pl.col('any_strong').fill_null(False))
     cls = (pl.when(pl.col('answer_key').is_in(list(TRIVIAL_ANSWERS)) | (pl.col('answer_key') == '')).then(pl.lit('trivial'))
@@ -236,10 +244,10 @@ def _shared_names(df:pl.DataFrame, index:BenchmarkIndex, pairs:pl.DataFrame)->pl
     q = df['question'].cast(pl.String).fill_null('')
     found = pl.concat([identifiers(q), han_pairs(q)])
     # only the pairs whose answers already agree, and the all-Chinese answers (compared by substring, for which the names choose the items)
-    asked = found.join(pairs.select('row').unique(), on='row', how='semi').join(index.names.select('item', 'name', 'weight'), on='name').join(pairs, on=['row', 'item'], how='semi')
+    asked = found.join(pairs.select('row').unique(), on='row', how='semi').join(index.names.select('item', 'name', 'weight', 'han'), on='name').join(pairs, on=['row', 'item'], how='semi')
     chinese = index.names.join(index.items.filter(pl.col('answer_tokens') == 0).select('item'), on='item', how='semi')
-    found = pl.concat([asked, found.join(chinese.select('item', 'name', 'weight'), on='name').select(asked.columns)]).unique(['row', 'item', 'name'])
-    return found.group_by('row', 'item').agg(pl.col('weight').sum().alias('shared'))
+    found = pl.concat([asked, found.join(chinese.select('item', 'name', 'weight', 'han'), on='name').select(asked.columns)]).unique(['row', 'item', 'name'])
+    return found.group_by('row', 'item').agg(pl.col('weight').sum().alias('shared'), pl.col('weight').filter(~pl.col('han')).sum().alias('shared_names'))
 
 def _token_overlap(df:pl.DataFrame, index:BenchmarkIndex, max_df:int=20)->tuple[pl.DataFrame, pl.DataFrame]:
     "Per row its answer tokens (row, row_tokens); per (row, item) the tokens both answers hold (m) and whether one is strong."
@@ -253,9 +261,10 @@ def _answer_match(share:float)->pl.Expr:
     "How a pair's answers agree: answer_exact, answer_tokens, answer_substring, or null."
     exact = pl.col('exact')
     covers_item = (pl.col('answer_tokens') > 0) & (pl.col('m') >= share * pl.col('answer_tokens'))
-    # a row's answer inside the item's: only where the rest was translated or the item's answer is a sentence
+    # the item's names inside a row answer in the other script, which translated the rest ("QT增强功能" for "QT enhanced functionality");
+    # never a row's answer found inside a longer item answer in the same script ("topics" in a sentence about MQTT topics)
     inside = ((pl.col('row_tokens') > 0) & (pl.col('m') >= share * pl.col('row_tokens')) & pl.col('m_strong')
-              & ((pl.col('answer_tokens') >= 4) | (pl.col('row_han') != pl.col('answer_han'))))
+              & (pl.col('row_han') != pl.col('answer_han')))
     substring = ((pl.col('answer_tokens') == 0) & (pl.col('answer_key').str.len_chars() >= 2)
                  & pl.col('row_key').str.contains(pl.col('answer_key'), literal=True))
     return (pl.when(exact).then(pl.lit('answer_exact')).when(covers_item | inside).then(pl.lit('answer_tokens'))
@@ -278,12 +287,12 @@ def answer_pairs(df:pl.DataFrame,      # rows with question and answer
     pairs = pl.concat([shared.select('row', 'item'), both.select('row', 'item'), exact.select('row', 'item')]).unique()
     p = (pairs.join(shared, on=['row', 'item'], how='left').join(both, on=['row', 'item'], how='left').join(exact, on=['row', 'item'], how='left')
          .join(rows, on='row').join(counts, on='row', how='left')
-         .join(index.items.select('item', 'answer_key', 'answer_class', 'answer_tokens', 'answer_han', 'name_weight'), on='item')
-         .with_columns(pl.col('shared').fill_null(0.0), pl.col('m').fill_null(0), pl.col('m_strong').fill_null(False),
+         .join(index.items.select('item', 'answer_key', 'answer_class', 'answer_tokens', 'answer_han', 'answer_words', 'answer_code', 'name_weight'), on='item')
+         .with_columns(pl.col('shared').fill_null(0.0), pl.col('shared_names').fill_null(0.0), pl.col('m').fill_null(0), pl.col('m_strong').fill_null(False),
                        pl.col('exact').fill_null(False), pl.col('row_tokens').fill_null(0), pl.col('key_class').fill_null(pl.col('answer_class'))))
     p = p.with_columns(_answer_match(cfg.answer_token_share).alias('match')).filter(pl.col('match').is_not_null())
     return p.with_columns(_strength().alias('strength')).with_columns(_need(cfg).alias('need')).with_columns(
-        ((pl.col('strength') != 'trivial') & (pl.col('shared') >= pl.col('need'))).alias('hit')).select(
+        ((pl.col('strength') != 'trivial') & (_evidence() >= pl.col('need'))).alias('hit')).select(
         'row', 'item', 'match', 'strength', 'shared', 'need', 'hit').sort('row', 'item')
 
 # %% ../../nbs/42_corpus_decontam.ipynb #b455bb8a
@@ -294,13 +303,21 @@ def _strength()->pl.Expr:
                 pl.when((pl.col('m') >= 2) | pl.col('m_strong')).then(pl.lit('strong')).otherwise(pl.lit('weak')))
             .when(pl.col('match') == 'answer_exact').then(pl.col('key_class')).otherwise(pl.col('answer_class')))
 
+def _long(cfg:DecontamConfig)->pl.Expr:
+    "Whether a pair's answers agree on something long and specific enough to anchor without shared names: a sentence, not a concept name."
+    exact_main = (pl.col('match') != 'answer_tokens') & (pl.col('row_key') == pl.col('answer_key')) | (pl.col('match') == 'answer_substring')
+    return (pl.col('m') >= 4) | exact_main & (pl.col('answer_words') >= cfg.long_answer_words)
+
+def _evidence()->pl.Expr:
+    "The shared-name weight that counts: for a common answer (no code, not long) only Latin names, as Han pairs alone do not tell two facts apart."
+    return pl.when(pl.col('answer_code') | (pl.col('need') == 0)).then(pl.col('shared')).otherwise(pl.col('shared_names'))
+
 def _need(cfg:DecontamConfig)->pl.Expr:
     "The shared-name weight a pair needs, from its answer's strength."
-    exact_main = (pl.col('match') == 'answer_exact') & (pl.col('row_key') == pl.col('answer_key'))   # not through an alias
-    long = (pl.col('m') >= 4) | exact_main & ((pl.col('answer_tokens') >= 4) | (pl.col('answer_key').str.len_chars() >= 24))
     strong = pl.min_horizontal(pl.lit(cfg.anchor_strong), cfg.anchor_item_share * pl.col('name_weight'))
+    strong = pl.when(pl.col('answer_code')).then(strong).otherwise(pl.max_horizontal(pl.lit(cfg.anchor_min), strong))   # a common answer always needs a shared name
     return (pl.when(pl.col('strength') == 'trivial').then(pl.lit(float('inf')))
-            .when(long & (pl.col('strength') == 'strong')).then(pl.lit(0.0))
+            .when(_long(cfg) & (pl.col('strength') == 'strong')).then(pl.lit(0.0))
             .when(pl.col('strength') == 'strong').then(strong).otherwise(pl.lit(cfg.anchor_weak)))
 
 # %% ../../nbs/42_corpus_decontam.ipynb #bf5ab6fc
