@@ -24,7 +24,7 @@ def test_the_set_is_bilingual_and_covers_every_kind():
     counts = dict(s.group_by('kind').len().iter_rows())
     assert {k: counts.get(k, 0) >= 24 for k in ('rewrite_en', 'rewrite_zh', 'translation_en_zh', 'translation_zh_en')} == dict.fromkeys(
         ('rewrite_en', 'rewrite_zh', 'translation_en_zh', 'translation_zh_en'), True)
-    assert counts['control'] >= 40 and s['bench_id'].n_unique() >= 40 and s['id'].is_unique().all()
+    assert counts['control'] >= 40 and counts['control_same_answer'] >= 30 and s['bench_id'].n_unique() >= 40 and s['id'].is_unique().all()
     assert set(s.filter(pl.col('kind') == 'control')['lang']) == {'en', 'zh'}
 
 def test_the_set_holds_ids_but_no_benchmark_text(codesimpleqa_bench):
@@ -48,16 +48,18 @@ def removed_by_kind(cases:pl.DataFrame, index:BenchmarkIndex)->tuple[dict, objec
     got = res.removed.select('id', 'match_id', 'reason').join(key.rename({'id': 'match_id', 'answer_key': 'match_key'}), on='match_id')
     r = cases.join(got, on='id', how='left').join(key.rename({'id': 'bench_id'}), on='bench_id', how='left')
     right = (pl.col('match_id') == pl.col('bench_id')) | (pl.col('match_key') == pl.col('answer_key'))
-    r = r.with_columns(pl.when(pl.col('kind') == 'control').then(pl.col('match_id').is_not_null()).otherwise(right).fill_null(False).alias('removed'))
+    r = r.with_columns(pl.when(pl.col('kind').str.starts_with('control')).then(pl.col('match_id').is_not_null()).otherwise(right).fill_null(False).alias('removed'))
     return dict(r.group_by('kind').agg(pl.col('removed').mean()).iter_rows()), res
 
 def test_rewrites_and_translations_are_removed_and_controls_kept(codesimpleqa_bench):
     s = pl.read_ndjson(SET)
-    cases = pl.concat([s.drop('id'), _light_edits(codesimpleqa_bench, s['bench_id'])], how='vertical_relaxed').with_columns(
+    cases = pl.concat([s.drop('id'), _light_edits(codesimpleqa_bench, s.filter(pl.col('kind') != 'control_same_answer')['bench_id'])], how='vertical_relaxed').with_columns(
         pl.format('c{}', pl.int_range(pl.len())).alias('id'))
     share, res = removed_by_kind(cases, BenchmarkIndex.build(codesimpleqa_bench))
     assert all(share[k] >= 0.8 for k in CONTAMINATED), share
     assert share['light_edit'] == 1.0 and share['control'] <= 0.05, share
+    # same (common) answer, another fact: "hash function", 755, namespaces, a number (issue #19's false positives)
+    assert share['control_same_answer'] <= 0.05, share
     assert set(res.removed['reason']) <= {'ngram', 'answer_anchor'}
     # the light edits are still the n-gram stage's, as before the answer anchors existed
     assert set(res.removed.filter(pl.col('kind') == 'light_edit')['reason']) == {'ngram'}
@@ -67,10 +69,12 @@ def test_rewrites_and_translations_are_removed_and_controls_kept(codesimpleqa_be
     assert before['light_edit'] == 1.0
 
 def test_the_benchmark_against_itself_anchors_each_item_and_few_others(codesimpleqa_bench):
-    "Every item with a non-trivial answer anchors to itself; few distinct items anchor to each other (the benchmark's own repeats)."
+    "Nearly every item with a non-trivial answer anchors to itself; few distinct items anchor to each other (the benchmark's own repeats)."
     b = codesimpleqa_bench
-    p = answer_pairs(b, BenchmarkIndex.build(b)).filter('hit')
-    assert p.filter(pl.col('row') == pl.col('item')).height >= 0.99 * len(b)
+    index = BenchmarkIndex.build(b)
+    p = answer_pairs(b, index).filter('hit')
+    # all but a few: a common answer ("Java", "Exceptions") under a question with no identifier has nothing to anchor on
+    assert p.filter(pl.col('row') == pl.col('item')).height >= 0.99 * index.items.filter(pl.col('answer_class') != 'trivial').height
     other = p.filter(pl.col('row') != pl.col('item')).join(b.with_row_index('row').select(pl.col('row').cast(pl.Int64), pl.col('question').alias('q1')), on='row').join(
         b.with_row_index('item').select(pl.col('item').cast(pl.Int64), pl.col('question').alias('q2')), on='item').filter(pl.col('q1') != pl.col('q2'))
     assert other['row'].n_unique() < 0.03 * len(b), other.height
@@ -120,6 +124,55 @@ def test_a_trivial_answer_never_anchors(prod, cls, answer):
 def test_the_same_answer_without_the_items_names_is_kept(prod, cls, fresh, fresh2, answer):
     assume(len({prod.lower(), cls.lower(), fresh.lower(), fresh2.lower()}) == 4)
     assert _outcome(_bench(prod, cls, answer), _zh(fresh, fresh2, answer)) is None
+
+COMMON = ['755', 'topics', 'namespaces', 'hash function', 'fork', 'alt', 'cross-site scripting']
+
+@SETTINGS
+@given(prod=camel, cls=camel, answer=st.sampled_from(COMMON))
+def test_a_short_answer_inside_a_long_item_answer_is_no_match(prod, cls, answer):
+    "Containment is directional: the candidate's answer must hold the item's, not sit inside it (even with the item's names)."
+    assume(prod.lower() != cls.lower())
+    long = f'The {cls} writes the {answer} of each session to a journal before it shuts down'
+    assert _outcome(_bench(prod, cls, long), _zh(prod, cls, answer)) is None
+    assert _outcome(_bench(prod, cls, answer), _zh(prod, cls, long)) == ('answer_anchor', 'target')   # the other way round: a match
+
+@SETTINGS
+@given(prod=camel, word=st.sampled_from(['permission', 'checksum', 'subscribers', 'isolation', 'integrity']), answer=st.sampled_from(COMMON))
+def test_a_common_answer_with_one_shared_plain_word_is_kept(prod, word, answer):
+    "Same common answer, another fact: a rare plain word shared with the item is wording, not an identifier."
+    bench = pl.DataFrame({'id': ['target'] + [f'f{i}' for i in range(len(FILLER))],
+                          'question': [f'In {prod}, what is the minimum {word} a network user needs to save scanned documents?'] + [q for q, _ in FILLER],
+                          'answer': [answer] + [a for _, a in FILLER]})
+    cand = pl.DataFrame({'id': ['cand'], 'question': [f'Which value of the {word} string corresponds to rwxr-xr-x?'], 'answer': [answer]})
+    assert _outcome(bench, cand) is None
+
+PLAIN_ZH = '在数据预处理中，用于将不同服务中的事件与响应自动化集成的工具是什么？'
+PLAIN_EN = 'In data preprocessing, which tool automatically integrates events from different services with responses?'
+
+def _plain(question:str, answer:str)->pl.DataFrame:
+    "A benchmark whose target question holds no rare name (plain words only, in either script)."
+    return pl.DataFrame({'id': ['target'] + [f'f{i}' for i in range(len(FILLER))], 'question': [question] + [q for q, _ in FILLER],
+                         'answer': [answer] + [a for _, a in FILLER]})
+
+rare = st.from_regex(r'[A-Z][a-z]{5,9}', fullmatch=True)
+
+@SETTINGS
+@given(name=rare, term=st.from_regex(r'[a-z]{6,10}', fullmatch=True), gloss=st.booleans())
+def test_a_translation_with_nothing_to_share_is_found_by_its_whole_rare_answer(name, term, gloss):
+    "ZH→EN or EN→ZH: no name can be shared, so the whole rare answer (or the English answer equal to the item's gloss) decides."
+    assume(name.lower() != term)
+    answer = f'{name} {term}'
+    item = f'自动集成工具（{answer}）' if gloss else answer
+    assert _outcome(_plain(PLAIN_ZH, item), pl.DataFrame({'id': ['cand'], 'question': [PLAIN_EN], 'answer': [answer]})) == ('answer_anchor', 'target')
+    assert _outcome(_plain(PLAIN_EN, answer), pl.DataFrame({'id': ['cand'], 'question': [PLAIN_ZH], 'answer': [answer]})) == ('answer_anchor', 'target')
+
+@SETTINGS
+@given(name=rare, common=st.sampled_from(['function', 'current value', 'module']))
+def test_a_translation_with_nothing_to_share_and_a_common_or_partial_answer_is_kept(name, common):
+    "A common answer word (held by many items), or a row answer that is more than the item's, is no evidence on its own."
+    cand = lambda q, a: pl.DataFrame({'id': ['cand'], 'question': [q], 'answer': [a]})
+    assert _outcome(_plain(PLAIN_ZH, f'集成函数（{name} {common}）'), cand(PLAIN_EN, f'{name} {common}')) is None
+    assert _outcome(_plain(PLAIN_EN, name), cand(PLAIN_ZH, f'立方体（{name}）')) is None   # "Cube" in Blender is not SQL's CUBE
 
 @SETTINGS
 @given(prod=camel, cls=camel, stem=st.from_regex(r'[A-Za-z]{1,4}', fullmatch=True),

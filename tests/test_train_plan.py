@@ -47,17 +47,31 @@ def refused(capsys, *parts):
 
 # --- the shipped 7B configs -------------------------------------------------------------------------------------
 
+# the bundled sample's questions that ask a benchmark item's fact (issue #19's answer anchors find them; both sides of each pair):
+# fork creates a new process; CUBE gives subtotals for every combination of the grouping columns; SwiftUI's @State
+SAMPLE_OVERLAP = {'s064-en': '2eccf04b9e542563', 's064-zh': '2eccf04b9e542563', 's104-en': 'da8d84b4cba36115',
+                  's104-zh': 'da8d84b4cba36115', 's229-en': '1c7a4e0ce9bea533', 's229-zh': '1c7a4e0ce9bea533'}
+
+def test_the_sample_overlaps_the_benchmark_in_exactly_three_facts(codesimpleqa_path):
+    "Same-answer questions about other facts (hash function, 755, topics, namespaces, alt, XSS) are not flagged."
+    from csqa.data import load_questions
+    from csqa.train.data import contaminated
+    c = contaminated(load_questions('sample', progress=False), load_questions(codesimpleqa_path, progress=False))
+    assert dict(c.select('id', 'match_id').iter_rows()) == SAMPLE_OVERLAP
+
+
 @pytest.mark.parametrize('name,stage', [('sft-qlora-7b.yaml', 'sft'), ('grpo-7b.yaml', 'grpo')])
 def test_shipped_7b_configs_plan_here_without_flash_attn(name, stage, tmp_path, no_model_loads, model_dir, with_tensorboard,
                                                           monkeypatch, capsys, codesimpleqa_path):
     "Every plan-time check, with the data, the benchmark and the model swapped in from the command line (vLLM: off)."
     from csqa.train.plan import plan_run, say_notes
     missing(monkeypatch, 'flash_attn', 'flash_attn_interface')
-    sets = ['data=sample', f'benchmark=[{codesimpleqa_path}]', f'model={model_dir}'] + (['trainer.use_vllm=false'] if stage == 'grpo' else [])
+    # the sample shares three facts with the benchmark (SAMPLE_OVERLAP): planned with allow_contaminated, the count is still reported
+    sets = ['data=sample', f'benchmark=[{codesimpleqa_path}]', f'model={model_dir}', 'allow_contaminated=true'] + (['trainer.use_vllm=false'] if stage == 'grpo' else [])
     p = plan_run(ROOT/'configs'/name, stage, tmp_path/'out', overrides=sets)
     assert p.attention == 'sdpa' and p.args.model_init_kwargs['attn_implementation'] == 'sdpa'
     assert p.notes[0].startswith('attention: sdpa instead of flash_attention_2')
-    assert p.args.report_to == ['tensorboard'] and p.contaminated == 0
+    assert p.args.report_to == ['tensorboard'] and p.contaminated == len(SAMPLE_OVERLAP)
     if stage == 'sft':
         assert p.args.packing is False and p.notes[1].startswith('packing: off (sdpa attention has no varlen kernel')
         assert p.args.learning_rate == 2e-4 and p.quantization.load_in_4bit

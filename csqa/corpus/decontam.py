@@ -34,6 +34,9 @@ class DecontamConfig:
     anchor_strong: float = 0.6        # shared-name weight a strong answer match needs (one rare name weighs 0.6 to 1)
     anchor_weak: float = 1.25         # shared-name weight a weak answer match needs (about two rare names)
     anchor_item_share: float = 0.5    # or this share of the item's own name weight, where that is less (items with few names)
+    anchor_min: float = 0.3           # but never less than this: an answer match always needs a shared rare name
+    anchor_words_common: float = 2.0  # the weight of shared words (Han pairs, plain English words) that counts for a common answer: the item's wording kept
+    long_answer_words: float = 4      # content words (a Han character a third of one; glosses left out) of an answer that anchors alone
     anchor_max_df: float = 0.01       # names in more than this share of benchmark questions (and more than 5) weigh nothing
     anchor_han_weight: float = 0.5    # a rare pair of Han characters counts this much of a rare name
     answer_token_share: float = 0.6   # share of one answer's tokens the other must hold to agree
@@ -46,7 +49,7 @@ class DecontamConfig:
         for k in ('question_share', 'qa_share', 'answer_share', 'short_answer_question_share', 'key_share',
                   'anchor_item_share', 'anchor_max_df', 'answer_token_share'):
             if not 0 < getattr(self, k) <= 1: raise UsageError(f'{k} must be in (0, 1], got {getattr(self, k)}')
-        for k in ('anchor_strong', 'anchor_weak', 'anchor_han_weight'):
+        for k in ('anchor_strong', 'anchor_weak', 'anchor_han_weight', 'anchor_min', 'anchor_words_common', 'long_answer_words'):
             if getattr(self, k) < 0: raise UsageError(f'{k} must be >= 0, got {getattr(self, k)}')
         if not -1 <= self.embed_threshold <= 1: raise UsageError(f'embed_threshold must be in [-1, 1], got {self.embed_threshold}')
 
@@ -113,17 +116,24 @@ def _ngram_index(bench:pl.DataFrame, cfg:DecontamConfig)->tuple[pl.DataFrame, pl
 
 # %% ../../nbs/42_corpus_decontam.ipynb #26f07558
 def _name_index(bench:pl.DataFrame, cfg:DecontamConfig)->pl.DataFrame:
-    "item, name, weight: the rare names and Han pairs of every item's question, weighted by rarity."
+    "item, name, weight, han, word: the rare names and Han pairs of every item's question, weighted by rarity (word: a Han pair or plain English word, not an identifier)."
     q = bench['question'].cast(pl.String).fill_null('')
     found = pl.concat([identifiers(q).with_columns(pl.lit(False).alias('han')), han_pairs(q).with_columns(pl.lit(True).alias('han'))])
     n = pl.when(pl.col('han')).then(pl.lit(max(int(q.str.contains(r'\p{Han}').sum()), 2))).otherwise(pl.lit(max(len(bench), 2)))
     w = (n / pl.len().over('name')).log() / n.log() * pl.when(pl.col('han')).then(cfg.anchor_han_weight).otherwise(1.0)
+    # in English text an identifier looks like one (Samba, rwxr-xr-x, HTTP/2, useState); a plain lower-case word that is merely
+    # rare in the benchmark ("permission", "folder") is, like a Han pair, a word: evidence of wording, not of a name
+    shaped = identifiers(q.str.extract_all(r'[^\s\p{Han}]*[A-Z0-9._+#:/\\<>=&|*@$%][^\s\p{Han}]*').list.join(' ')).with_columns(pl.lit(True).alias('shaped'))
+    zh = pl.DataFrame({'row': np.arange(len(q), dtype=np.int64), 'zh': q.str.contains(r'\p{Han}')})
+    found = found.join(shaped, on=['row', 'name'], how='left').join(zh, on='row')
     return (found.with_columns(w.alias('weight'), (pl.len().over('name') <= (n * cfg.anchor_max_df).clip(5)).alias('rare'))
-            .filter(pl.col('rare') & (pl.col('weight') > 0)).select(pl.col('row').alias('item'), 'name', 'weight', 'han'))
+            .filter(pl.col('rare') & (pl.col('weight') > 0))
+            .select(pl.col('row').alias('item'), 'name', 'weight', 'han', (pl.col('han') | ~pl.col('zh') & ~pl.col('shaped').fill_null(False)).alias('word')))
 
 # %% ../../nbs/42_corpus_decontam.ipynb #31847a53
 TRIVIAL_ANSWERS = frozenset('yes no true false none null nil n/a 是 否 对 错 不 不是 是的 正确 错误 没有 有 可以 不可以 能 不能 会 不会'.split())
 _CODE_SHAPED = r'[._+#:/\\\-\[\]<>=&|*@$%]|\d{3}'
+_CODE_NAME = r'[A-Za-z][._#:/\\\[\]<>=&|*@$%(]|[._#@$][A-Za-z]|[a-z][A-Z]|[A-Za-z]\d|\+\+'   # code, not prose: a.b, @x, f(), camelCase, x86, C++
 
 def _answer_tokens(answers:pl.Series)->pl.DataFrame:
     "row, name: the tokens answers are compared by (identifiers of 3+ characters or with a digit)."
@@ -132,12 +142,18 @@ def _answer_tokens(answers:pl.Series)->pl.DataFrame:
 def _answer_classes(answers:pl.Series, mentioned:pl.DataFrame)->tuple[pl.DataFrame, pl.DataFrame]:
     "The tokens of each answer (row, name, strong) and each answer's key, tokens, script and class (trivial, weak, strong)."
     toks = _answer_tokens(answers).join(mentioned, on='name', how='left').with_columns(
-        (pl.col('name').str.contains(_CODE_SHAPED) | (pl.col('mentions').fill_null(0) <= 2) & ~pl.col('name').str.contains(r'^\d+$')).alias('strong'))
+        ((pl.col('mentions').fill_null(0) <= 2) & ~pl.col('name').str.contains(r'^\d+$')).alias('rare')).with_columns(
+        (pl.col('name').str.contains(_CODE_SHAPED) | pl.col('rare')).alias('strong'))
     key = code_normalized(answers.cast(pl.String).fill_null(''))
     han = key.str.count_matches(r'\p{Han}')
-    out = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64), 'answer_key': key, 'answer_han': han > 0, 'han_chars': han}).join(
-        toks.group_by('row').agg(pl.len().alias('answer_tokens'), pl.col('strong').any().alias('any_strong')), on='row', how='left')
-    out = out.with_columns(pl.col('answer_tokens').fill_null(0), pl.col('any_strong').fill_null(False))
+    bare = key.str.replace_all(r'[（(][^（()）]*[)）]', ' ')   # a parenthetical gloss ("哈希函数（Hash Function）") adds no words
+    latin = identifiers(bare).group_by('row').agg(pl.len().alias('n'))
+    words = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64)}).join(latin, on='row', how='left')['n'].fill_null(0).to_numpy() + bare.str.count_matches(r'\p{Han}').to_numpy() / 3
+    code = answers.cast(pl.String).fill_null('').str.contains(_CODE_NAME)   # code, not a concept name
+    out = pl.DataFrame({'row': np.arange(len(answers), dtype=np.int64), 'answer_key': key, 'answer_han': han > 0, 'han_chars': han,
+                        'answer_words': words, 'answer_code': code}).join(
+        toks.group_by('row').agg(pl.len().alias('answer_tokens'), pl.col('strong').any().alias('any_strong'), pl.col('rare').all().alias('answer_rare')), on='row', how='left')
+    out = out.with_columns(pl.col('answer_tokens').fill_null(0), pl.col('any_strong').fill_null(False), pl.col('answer_rare').fill_null(False))
     cls = (pl.when(pl.col('answer_key').is_in(list(TRIVIAL_ANSWERS)) | (pl.col('answer_key') == '')).then(pl.lit('trivial'))
            .when((pl.col('answer_tokens') >= 2) | pl.col('any_strong') | (pl.col('han_chars') >= 4)).then(pl.lit('strong'))
            .otherwise(pl.lit('weak')))
@@ -183,7 +199,7 @@ class BenchmarkIndex:
         items = bench.select(pl.int_range(pl.len(), dtype=pl.Int64).alias('item'), pl.col('id').cast(pl.String),
                              'question', 'answer').with_columns(
             (tokens(texts['answer']).list.len() < cfg.short_answer_tokens).alias('short')).join(classes, on='item').join(
-            names.filter(~pl.col('han')).group_by('item').agg(pl.col('weight').sum().alias('name_weight')), on='item', how='left').with_columns(
+            names.filter(~pl.col('word')).group_by('item').agg(pl.col('weight').sum().alias('name_weight')), on='item', how='left').with_columns(
             pl.col('name_weight').fill_null(0.0))
         emb = embed_texts(texts['question'].to_list(), cfg.embed_model, cfg.embed_batch) if cfg.embed_model else None
         return cls(items, ngrams, sizes, cfg, names, answers, keys, emb)
@@ -236,10 +252,10 @@ def _shared_names(df:pl.DataFrame, index:BenchmarkIndex, pairs:pl.DataFrame)->pl
     q = df['question'].cast(pl.String).fill_null('')
     found = pl.concat([identifiers(q), han_pairs(q)])
     # only the pairs whose answers already agree, and the all-Chinese answers (compared by substring, for which the names choose the items)
-    asked = found.join(pairs.select('row').unique(), on='row', how='semi').join(index.names.select('item', 'name', 'weight'), on='name').join(pairs, on=['row', 'item'], how='semi')
+    asked = found.join(pairs.select('row').unique(), on='row', how='semi').join(index.names.select('item', 'name', 'weight', 'word'), on='name').join(pairs, on=['row', 'item'], how='semi')
     chinese = index.names.join(index.items.filter(pl.col('answer_tokens') == 0).select('item'), on='item', how='semi')
-    found = pl.concat([asked, found.join(chinese.select('item', 'name', 'weight'), on='name').select(asked.columns)]).unique(['row', 'item', 'name'])
-    return found.group_by('row', 'item').agg(pl.col('weight').sum().alias('shared'))
+    found = pl.concat([asked, found.join(chinese.select('item', 'name', 'weight', 'word'), on='name').select(asked.columns)]).unique(['row', 'item', 'name'])
+    return found.group_by('row', 'item').agg(pl.col('weight').sum().alias('shared'), pl.col('weight').filter(~pl.col('word')).sum().alias('shared_names'))
 
 def _token_overlap(df:pl.DataFrame, index:BenchmarkIndex, max_df:int=20)->tuple[pl.DataFrame, pl.DataFrame]:
     "Per row its answer tokens (row, row_tokens); per (row, item) the tokens both answers hold (m) and whether one is strong."
@@ -253,9 +269,10 @@ def _answer_match(share:float)->pl.Expr:
     "How a pair's answers agree: answer_exact, answer_tokens, answer_substring, or null."
     exact = pl.col('exact')
     covers_item = (pl.col('answer_tokens') > 0) & (pl.col('m') >= share * pl.col('answer_tokens'))
-    # a row's answer inside the item's: only where the rest was translated or the item's answer is a sentence
+    # the item's names inside a Chinese row answer that translated the rest ("QT增强功能" for "QT enhanced functionality");
+    # never a row's answer found inside a longer item answer ("topics" in a sentence about MQTT topics, "alt" in an <img> example)
     inside = ((pl.col('row_tokens') > 0) & (pl.col('m') >= share * pl.col('row_tokens')) & pl.col('m_strong')
-              & ((pl.col('answer_tokens') >= 4) | (pl.col('row_han') != pl.col('answer_han'))))
+              & pl.col('row_han') & ~pl.col('answer_han'))
     substring = ((pl.col('answer_tokens') == 0) & (pl.col('answer_key').str.len_chars() >= 2)
                  & pl.col('row_key').str.contains(pl.col('answer_key'), literal=True))
     return (pl.when(exact).then(pl.lit('answer_exact')).when(covers_item | inside).then(pl.lit('answer_tokens'))
@@ -269,7 +286,8 @@ def answer_pairs(df:pl.DataFrame,      # rows with question and answer
     cfg = index.cfg
     counts, both = _token_overlap(df, index)
     key = code_normalized(df['answer'].cast(pl.String).fill_null(''))
-    rows = pl.DataFrame({'row': np.arange(len(df), dtype=np.int64), 'row_key': key, 'row_han': key.str.contains(r'\p{Han}')})
+    rows = pl.DataFrame({'row': np.arange(len(df), dtype=np.int64), 'row_key': key, 'row_han': key.str.contains(r'\p{Han}'),
+                         'row_question_han': df['question'].cast(pl.String).fill_null('').str.contains(r'\p{Han}')})
     rank = pl.col('key_class').replace_strict(['weak', 'strong'], [0, 1], return_dtype=pl.Int8)
     exact = (rows.join(index.keys.rename({'answer_key': 'row_key'}), on='row_key').sort(rank, descending=True)
              .unique(['row', 'item'], keep='first').select('row', 'item', pl.lit(True).alias('exact'), 'key_class'))
@@ -278,12 +296,13 @@ def answer_pairs(df:pl.DataFrame,      # rows with question and answer
     pairs = pl.concat([shared.select('row', 'item'), both.select('row', 'item'), exact.select('row', 'item')]).unique()
     p = (pairs.join(shared, on=['row', 'item'], how='left').join(both, on=['row', 'item'], how='left').join(exact, on=['row', 'item'], how='left')
          .join(rows, on='row').join(counts, on='row', how='left')
-         .join(index.items.select('item', 'answer_key', 'answer_class', 'answer_tokens', 'answer_han', 'name_weight'), on='item')
-         .with_columns(pl.col('shared').fill_null(0.0), pl.col('m').fill_null(0), pl.col('m_strong').fill_null(False),
+         .join(index.items.select('item', 'answer_key', 'answer_class', 'answer_tokens', 'answer_han', 'answer_words', 'answer_code', 'answer_rare', 'name_weight',
+                                 pl.col('question').str.contains(r'\p{Han}').alias('question_han')), on='item')
+         .with_columns(pl.col('shared').fill_null(0.0), pl.col('shared_names').fill_null(0.0), pl.col('m').fill_null(0), pl.col('m_strong').fill_null(False),
                        pl.col('exact').fill_null(False), pl.col('row_tokens').fill_null(0), pl.col('key_class').fill_null(pl.col('answer_class'))))
     p = p.with_columns(_answer_match(cfg.answer_token_share).alias('match')).filter(pl.col('match').is_not_null())
     return p.with_columns(_strength().alias('strength')).with_columns(_need(cfg).alias('need')).with_columns(
-        ((pl.col('strength') != 'trivial') & (pl.col('shared') >= pl.col('need'))).alias('hit')).select(
+        ((pl.col('strength') != 'trivial') & (_evidence(cfg) >= pl.col('need'))).alias('hit')).select(
         'row', 'item', 'match', 'strength', 'shared', 'need', 'hit').sort('row', 'item')
 
 # %% ../../nbs/42_corpus_decontam.ipynb #b455bb8a
@@ -294,13 +313,30 @@ def _strength()->pl.Expr:
                 pl.when((pl.col('m') >= 2) | pl.col('m_strong')).then(pl.lit('strong')).otherwise(pl.lit('weak')))
             .when(pl.col('match') == 'answer_exact').then(pl.col('key_class')).otherwise(pl.col('answer_class')))
 
+def _long(cfg:DecontamConfig)->pl.Expr:
+    "Whether a pair's answers agree on something long and specific enough to anchor without shared names: a sentence, not a concept name."
+    exact_main = (pl.col('match') != 'answer_tokens') & (pl.col('row_key') == pl.col('answer_key')) | (pl.col('match') == 'answer_substring')
+    return (pl.col('m') >= 4) | exact_main & (pl.col('answer_words') >= cfg.long_answer_words)
+
+def _evidence(cfg:DecontamConfig)->pl.Expr:
+    "The shared-name weight that counts: for a common answer (no code, not long) the identifiers, and words (Han pairs, plain English) only where there are many."
+    words = pl.col('shared') - pl.col('shared_names')
+    common = pl.max_horizontal('shared_names', pl.when(words >= cfg.anchor_words_common).then(pl.col('shared')).otherwise(0.0))
+    return pl.when(pl.col('answer_code') | (pl.col('need') == 0)).then(pl.col('shared')).otherwise(common)
+
+def _blind()->pl.Expr:
+    "A translation of an item whose question holds no rare name, with the item's whole answer: nothing to share but the answer."
+    cross = pl.col('row_question_han') != pl.col('question_han')
+    whole = (pl.col('match') == 'answer_exact') | (pl.col('match') == 'answer_tokens') & ~pl.col('row_han') & (pl.col('m') == pl.col('row_tokens')) & (pl.col('m') == pl.col('answer_tokens'))
+    return cross & (pl.col('name_weight') == 0) & whole & pl.col('answer_rare')
+
 def _need(cfg:DecontamConfig)->pl.Expr:
     "The shared-name weight a pair needs, from its answer's strength."
-    exact_main = (pl.col('match') == 'answer_exact') & (pl.col('row_key') == pl.col('answer_key'))   # not through an alias
-    long = (pl.col('m') >= 4) | exact_main & ((pl.col('answer_tokens') >= 4) | (pl.col('answer_key').str.len_chars() >= 24))
     strong = pl.min_horizontal(pl.lit(cfg.anchor_strong), cfg.anchor_item_share * pl.col('name_weight'))
+    strong = pl.max_horizontal(pl.lit(cfg.anchor_min), strong)   # an answer match always needs a shared name (words count for code: `_evidence`)
     return (pl.when(pl.col('strength') == 'trivial').then(pl.lit(float('inf')))
-            .when(long & (pl.col('strength') == 'strong')).then(pl.lit(0.0))
+            .when(_long(cfg) & (pl.col('strength') == 'strong')).then(pl.lit(0.0))
+            .when(_blind() & (pl.col('strength') == 'strong')).then(pl.lit(0.0))
             .when(pl.col('strength') == 'strong').then(strong).otherwise(pl.lit(cfg.anchor_weak)))
 
 # %% ../../nbs/42_corpus_decontam.ipynb #bf5ab6fc
@@ -390,7 +426,11 @@ def decontaminate(df:pl.DataFrame,       # rows with question and answer (a ques
                  )->DecontamResult:
     "Split rows into those clean of the benchmark and those that overlap it, naming the stage, rule, score and item of each."
     stage = pl.col('reason').replace_strict(list(REASONS), list(range(len(REASONS))), return_dtype=pl.Int64)
-    hits = (_matches(df, index).sort(stage, pl.col('score'), 'item', descending=[False, True, False]).group_by('row', maintain_order=True).first()
+    # scores are sums of floats in no fixed order: rounded, so that equal matches tie, and a tie goes to the item with the row's answer
+    keys = pl.DataFrame({'row': np.arange(len(df), dtype=np.int64), 'row_key': code_normalized(df['answer'].cast(pl.String).fill_null(''))})
+    found = (_matches(df, index).with_columns(pl.col('score').round(9)).join(keys, on='row').join(index.items.select('item', 'answer_key'), on='item')
+             .with_columns((pl.col('row_key') == pl.col('answer_key')).alias('same_answer')))
+    hits = (found.sort(stage, 'score', 'same_answer', 'item', descending=[False, True, True, False]).group_by('row', maintain_order=True).first()
             .join(index.items.select('item', pl.col('id').alias('match_id'), pl.col('question').alias('match_question')), on='item')
             .select('row', 'reason', 'rule', 'match_id', 'match_question', 'score').sort('row'))
     gone = np.zeros(len(df), bool); gone[hits['row'].to_numpy()] = True
