@@ -7,9 +7,15 @@ import pytest
 from csqa.corpus.dedup import DedupConfig, near_dedup
 from csqa.corpus.scale import PolarsFrames, edge_records, label_components, near_dedup_on_ray, planted_chains, signed_rows
 
-@pytest.fixture
+def test_the_ray_engine_needs_ray_started():
+    import ray
+    from csqa.schema import UsageError
+    assert not ray.is_initialized()
+    with pytest.raises(UsageError, match=r'ray.init\(\) first'): near_dedup_on_ray(planted_chains(3, 2), DedupConfig())
+
+@pytest.fixture(scope='module')
 def ray_local(tmp_path_factory):
-    "Ray started here on loopback with 2 CPUs (`ray_session`), shut down after."
+    "Ray started here on loopback with 2 CPUs (`ray_session`), once for the module (a start costs 20-70 s on a busy machine), shut down after."
     from csqa.corpus.scale import ray_session
     with ray_session(num_cpus=2, temp_dir=tmp_path_factory.mktemp('r')) as ray: yield ray
 
@@ -32,12 +38,6 @@ def test_distributed_near_dedup_equals_the_local_one(ray_local):
     assert near_dedup_on_ray(df.clear(), cfg).kept.is_empty()
     alone = df.unique('chain', keep='first')   # no near-duplicates at all: nothing removed, no shuffle of nothing
     assert near_dedup_on_ray(alone, cfg).removed.is_empty()
-
-def test_the_ray_engine_needs_ray_started():
-    import ray
-    from csqa.schema import UsageError
-    assert not ray.is_initialized()
-    with pytest.raises(UsageError, match=r'ray.init\(\) first'): near_dedup_on_ray(planted_chains(3, 2), DedupConfig())
 
 def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_local, tmp_path, codesimpleqa_path):
     "Several input files, exact copies whose survivor is itself a near duplicate, two benchmarks in turn: the local files, row for row."
