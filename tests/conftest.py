@@ -115,8 +115,14 @@ SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 
 
 # `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
 # fixture share one worker and so one server, no two local Ray clusters start at once on a 2-core machine, and the tests
-# of the docs site (built beside pytest) wait for it on one worker while the other goes on.
+# of the docs site share one worker, and a module's tests on a module-scoped fixture (the sanitizer child, the built
+# wheel, a demo run) share one worker so the fixture is made once, not once per worker.
 RAY_MODULES = {'test_corpus_scale', 'test_corpus_ray_cluster'}
+
+def _on_module_fixture(item)->bool:
+    "Whether a test uses a fixture made once per module."
+    info = getattr(item, '_fixtureinfo', None)
+    return info is not None and any(defs and defs[-1].scope == 'module' for defs in info.name2fixturedefs.values())
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -125,3 +131,4 @@ def pytest_collection_modifyitems(config, items):
         if 'openai_server' in fixtures: item.add_marker(pytest.mark.xdist_group('openai_server'))
         elif module in RAY_MODULES or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
         elif 'site' in fixtures and module == 'test_docs_build': item.add_marker(pytest.mark.xdist_group('docs_site'))
+        elif _on_module_fixture(item): item.add_marker(pytest.mark.xdist_group(module))
