@@ -132,3 +132,14 @@ def pytest_collection_modifyitems(config, items):
         elif module in RAY_MODULES or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
         elif 'site' in fixtures and module == 'test_docs_build': item.add_marker(pytest.mark.xdist_group('docs_site'))
         elif _on_module_fixture(item): item.add_marker(pytest.mark.xdist_group(module))
+    if getattr(config.option, 'loadgroup', False): _name_groups(items)
+
+def _name_groups(items):
+    "Put each test's xdist group in its node id, where --dist loadgroup reads it."
+    # pytest 9.2 builds a node id from `_id`; pytest-xdist 3.8 appends `@group` to `_nodeid`, which is no longer read,
+    # so without this every group was ignored (measured: the sanitizer child built on both workers, two Ray heads)
+    from _pytest.nodeid import coerce_node_id
+    for item in items:
+        mark = item.get_closest_marker('xdist_group')
+        if mark and '@' not in item.nodeid:
+            item._id = coerce_node_id(f'{item.nodeid}@{mark.args[0] if mark.args else mark.kwargs.get("name", "default")}')
