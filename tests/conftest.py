@@ -3,6 +3,11 @@ import os
 from pathlib import Path
 import pytest
 
+# One OpenMP thread a process (before torch is imported, here and in every subprocess a test starts): with two pytest
+# workers, and the subprocesses they start, on two cores, torch's OpenMP threads spin while they wait on the cores the
+# others need (measured on two training pages side by side: 136 CPU-s with two threads each, 81 CPU-s with one)
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+
 SHARED = Path(__file__).parents[1].parent/'shared'
 CODESIMPLEQA = SHARED/'data'/'codesimpleqa'/'code_simpleqa_eval_2k.jsonl'
 

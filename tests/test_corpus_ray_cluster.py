@@ -73,7 +73,7 @@ def stop_group(proc):
     # not `ray stop`: that stops every Ray on this machine, other people's clusters included
     try: os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError: return
-    try: proc.wait(10)   # Ray's orderly stop took 34 s on a busy machine; the group is ours alone, so the rest is killed
+    try: proc.wait(3)   # Ray's orderly stop took 34 s on a busy machine (10 s whenever asked): the group is ours alone, so the rest is killed
     except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
 
 def start_head(tmp:Path, env:dict)->tuple:
