@@ -102,6 +102,62 @@ def serve_chat(chat, # an aiohttp handler for POST /v1/chat/completions
         asyncio.run_coroutine_threadsafe(state['runner'].cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
 
+# --- a Ray cluster on loopback: `ray start --head`, its own ports, temporary folder and token, for every test on Ray ---
+import shutil, tempfile, uuid
+# Ray's token authentication, set before any test imports ray (a process reads RAY_AUTH_MODE once): the session's
+# cluster, and every driver that joins it from here or from a process started here, use this token, not ~/.ray/auth_token
+os.environ.setdefault('RAY_AUTH_MODE', 'token'); os.environ.setdefault('RAY_AUTH_TOKEN', uuid.uuid4().hex)
+
+def stop_group(proc):
+    "Stop a process we started and everything it started (its own process group): SIGTERM, then SIGKILL."
+    # not `ray stop`: that stops every Ray on this machine, other people's clusters included
+    try: os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError: return
+    try: proc.wait(3)   # Ray's orderly stop took 34 s on a busy machine (10 s whenever asked): the group is ours alone, so the rest is killed
+    except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+
+def start_head(tmp:Path, env:dict)->tuple:
+    "`ray start --head --block` on loopback, with ports of its own, in a new process group: (process, address) once it is up, or (None, log)."
+    ports = [free_port() for _ in range(6)]
+    cmd = [str(Path(sys.executable).parent/'ray'), 'start', '--head', '--block', '--node-ip-address=127.0.0.1', f'--port={ports[0]}', '--num-cpus=2',
+           '--include-dashboard=false', '--disable-usage-stats', f'--temp-dir={tmp}', f'--dashboard-agent-grpc-port={ports[1]}',
+           f'--dashboard-agent-listen-port={ports[2]}', f'--metrics-export-port={ports[3]}', f'--runtime-env-agent-port={ports[4]}',
+           f'--ray-client-server-port={ports[5]}']
+    with open(tmp/'start.log', 'w') as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.time() + 180
+    while 'Ray runtime started' not in (tmp/'start.log').read_text():
+        if proc.poll() is not None or time.time() > deadline:
+            stop_group(proc)
+            return None, (tmp/'start.log').read_text()[-3000:]
+        time.sleep(0.5)
+    return proc, f'127.0.0.1:{ports[0]}'
+
+@pytest.fixture(scope='session')
+def ray_cluster():
+    "A Ray head node on 127.0.0.1 with 2 CPUs, started once for every test on Ray (their xdist group keeps them on one worker) and stopped by its process group."
+    tmp = Path(tempfile.mkdtemp(prefix='csqa-rc-'))   # short: Ray's socket paths must stay under ~100 characters
+    # loopback only (Ray otherwise swaps 127.0.0.1 for the machine's address), and the session's token
+    auth = {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0', 'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': os.environ['RAY_AUTH_TOKEN'], 'RAY_USAGE_STATS_ENABLED': '0'}
+    env = {**os.environ, 'PYTHONPATH': str(Path(__file__).parents[1]), **auth}
+    env.pop('RAY_ADDRESS', None)
+    proc = None
+    try:
+        for attempt in range(3):   # under load the raylet can miss Ray's own fixed 30 s start-up wait; that is Ray's, not csqa's
+            proc, said = start_head(tmp, env)
+            if proc is not None: break
+        else: pytest.fail(f'ray start failed three times: {said}')
+        yield {'address': said, 'temp': tmp, 'env': {'RAY_ADDRESS': said, **auth}, 'pid': proc.pid}
+    finally:
+        if proc is not None: stop_group(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+@pytest.fixture
+def ray_joined(ray_cluster):
+    "This process joined to the test cluster (`ray_session` with its address), for one test; left after."
+    from csqa.corpus.scale import ray_session
+    with ray_session(ray_cluster['address']) as ray: yield ray
+
 @pytest.fixture
 def no_model_loads(monkeypatch, tmp_path):
     "Offline, and fail the test if anything loads (or builds) a model or tokenizer: checks must come first."
@@ -119,7 +175,7 @@ SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 
                 'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 
 # `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
-# fixture share one worker and so one server, no two local Ray clusters start at once on a 2-core machine, and the tests
+# fixture share one worker and so one server, the tests on Ray share one worker and so one Ray cluster, and the tests
 # of the docs site share one worker, and a module's tests on a module-scoped fixture (the sanitizer child, the built
 # wheel, a demo run) share one worker so the fixture is made once, not once per worker.
 RAY_MODULES = {'test_corpus_scale', 'test_corpus_ray_cluster'}
@@ -134,7 +190,7 @@ def pytest_collection_modifyitems(config, items):
         module, fixtures = item.module.__name__.rpartition('.')[2], getattr(item, 'fixturenames', ())
         if module in SLOW_MODULES or 'openai_server' in fixtures: item.add_marker(pytest.mark.slow)
         if 'openai_server' in fixtures: item.add_marker(pytest.mark.xdist_group('openai_server'))
-        elif module in RAY_MODULES or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
+        elif module in RAY_MODULES or 'ray_cluster' in fixtures or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
         elif 'site' in fixtures and module == 'test_docs_build': item.add_marker(pytest.mark.xdist_group('docs_site'))
         elif _on_module_fixture(item): item.add_marker(pytest.mark.xdist_group(module))
     if getattr(config.option, 'loadgroup', False): _name_groups(items)

@@ -177,13 +177,13 @@ def test_killed_build_resumes_to_the_same_output(tmp_path, fake_llm, codesimpleq
     assert r.returncode == 0, r.stderr
     assert snapshot(killed) == snapshot(whole)
 
-def test_ray_engine_gives_the_local_output(tmp_path, tmp_path_factory, fake_llm, codesimpleqa_path):
+def test_ray_engine_gives_the_local_output(tmp_path, fake_llm, codesimpleqa_path, ray_cluster):
+    "The ray engine on the session's cluster (the other way, a Ray the build starts itself, is `ray_session`'s, run in notebook 46)."
     from csqa.corpus.build import build, load_corpus_config
     build(load_corpus_config(write_config(tmp_path, codesimpleqa_path, fake_llm['url'], out='local')), engine='local')
-    ray_tmp = tmp_path_factory.mktemp('r')  # Ray's socket paths must stay short
-    build(load_corpus_config(write_config(tmp_path, codesimpleqa_path, fake_llm['url'], out='ray')), engine='ray', ray_dir=ray_tmp)
+    build(load_corpus_config(write_config(tmp_path, codesimpleqa_path, fake_llm['url'], out='ray')), engine='ray', ray_address=ray_cluster['address'])
     import ray
-    assert not ray.is_initialized()   # shut down by the build that started it
+    assert not ray.is_initialized()   # the build left the cluster it joined
     assert snapshot(tmp_path/'ray') == snapshot(tmp_path/'local')
 
 def test_tiny_model_output_is_counted_not_fatal(tmp_path, openai_server, codesimpleqa_path):

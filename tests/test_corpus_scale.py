@@ -1,6 +1,7 @@
 """Near-duplicate removal on Ray Data (Ray local, 2 CPUs) gives the local engine's tables exactly, on planted chains of
 near-duplicates in English and Chinese whose clusters take several rounds of label propagation; file-to-file dedup and
-decontamination on Ray write the local engine's files; Ray is shut down."""
+decontamination on Ray write the local engine's files. The tests join the session's Ray cluster on loopback
+(`ray_cluster`, 2 CPUs) and leave it after."""
 import numpy as np
 import polars as pl
 import pytest
@@ -13,13 +14,7 @@ def test_the_ray_engine_needs_ray_started():
     assert not ray.is_initialized()
     with pytest.raises(UsageError, match=r'ray.init\(\) first'): near_dedup_on_ray(planted_chains(3, 2), DedupConfig())
 
-@pytest.fixture(scope='module')
-def ray_local(tmp_path_factory):
-    "Ray started here on loopback with 2 CPUs (`ray_session`), once for the module (a start costs 20-70 s on a busy machine), shut down after."
-    from csqa.corpus.scale import ray_session
-    with ray_session(num_cpus=2, temp_dir=tmp_path_factory.mktemp('r')) as ray: yield ray
-
-def test_distributed_near_dedup_equals_the_local_one(ray_local):
+def test_distributed_near_dedup_equals_the_local_one(ray_joined):
     df = planted_chains(240, 20)
     cfg = DedupConfig()
     local = near_dedup(df, cfg)
@@ -39,7 +34,7 @@ def test_distributed_near_dedup_equals_the_local_one(ray_local):
     alone = df.unique('chain', keep='first')   # no near-duplicates at all: nothing removed, no shuffle of nothing
     assert near_dedup_on_ray(alone, cfg).removed.is_empty()
 
-def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_local, tmp_path, codesimpleqa_path):
+def test_file_to_file_dedup_and_decontam_on_ray_write_the_local_files(ray_joined, tmp_path, codesimpleqa_path):
     "Several input files, exact copies whose survivor is itself a near duplicate, two benchmarks in turn: the local files, row for row."
     from csqa.corpus.dedup import dedup, save_split
     from csqa.corpus.decontam import BenchmarkIndex, decontaminate
