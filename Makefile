@@ -30,16 +30,20 @@ test: venv browser
 	echo "make test: every test passed in $$(( $$(date +%s) - start )) s after set-up"
 
 # Each notebook runs once: the docs build executes every one in a real Jupyter kernel (as JupyterLab does), skips the
-# cells flagged with tst_flags as nbdev_test does, and fails on any error; its log goes to $(DOCS_LOG). Then pytest, with
-# two workers. Not side by side: on two cores, four busy streams slowed both (882 s for pytest, measured) and made Ray
-# miss its own fixed 30 s start-up wait. The built site's tests read $(DOCS_STATUS), the build's exit status.
+# cells flagged with tst_flags as nbdev_test does, and fails on any error; its log goes to $(DOCS_LOG). Then pytest.
+# Three streams each, on two cores (measured on fresh clones, one OpenMP thread a process): the docs build took
+# 208-223 s with two kernels and 196 s with three; pytest 645 s with two workers, 574 s with three, 632 s with four
+# (there the one worker holding every Ray test became the longest). Not side by side: four busy streams slowed both
+# (882 s for pytest) and made Ray miss its own fixed 30 s start-up wait. The built site's tests read $(DOCS_STATUS).
 DOCS_LOG := build/docs-build.log
 DOCS_STATUS := build/docs-build.status
-PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
+DOCS_WORKERS ?= 3
+PYTEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 test-steps: sync-check
 	@mkdir -p build; rm -f $(DOCS_STATUS); \
 	echo "docs build: every notebook in a real kernel (log: $(DOCS_LOG))"; \
-	$(BIN)/python scripts/build_docs.py > $(DOCS_LOG) 2>&1; built=$$?; echo $$built > $(DOCS_STATUS); \
+	$(BIN)/python scripts/build_docs.py --workers $(DOCS_WORKERS) > $(DOCS_LOG) 2>&1; built=$$?; echo $$built > $(DOCS_STATUS); \
 	grep -E '^FAILED|page\(s\) built' $(DOCS_LOG); \
 	if [ "$$built" != 0 ]; then echo "docs build failed (exit $$built); the end of $(DOCS_LOG):"; tail -40 $(DOCS_LOG); exit 1; fi; \
 	CSQA_DOCS_SITE=$(CURDIR)/_docs CSQA_DOCS_WAIT=$(CURDIR)/$(DOCS_STATUS) $(PYTEST) tests/ --durations=15
