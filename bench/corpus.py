@@ -283,7 +283,7 @@ def main():
         assert (local['removed'], local['digest']) == (on_ray['removed'], on_ray['digest']), (local, on_ray)
         print(f"near-duplicate removal of {a.cluster:,} chained rows ({local['removed']:,} removed, the same on both):\n"
               f"  local (scipy components on the driver)  {local['seconds']:>7.1f}s  driver peak RSS {local['peak_rss_mb']:>6,.0f} MB\n"
-              f"  Ray Data, local cluster of 2 CPUs        {on_ray['seconds']:>7.1f}s  driver peak RSS {on_ray['peak_rss_mb']:>6,.0f} MB\n"
+              f"  Ray tasks, local cluster of 2 CPUs       {on_ray['seconds']:>7.1f}s  driver peak RSS {on_ray['peak_rss_mb']:>6,.0f} MB\n"
               f"  ratio (ray / local)                      {on_ray['seconds'] / local['seconds']:>7.1f}×")
         return
     against = a.against if Path(a.against).exists() else None

@@ -1,4 +1,4 @@
-"""Near-duplicate removal on Ray Data gives the local engine's tables exactly, on planted chains of near-duplicates in
+"""Near-duplicate removal on Ray gives the local engine's tables exactly, on planted chains of near-duplicates in
 English and Chinese whose clusters take several rounds of label propagation; file-to-file dedup and decontamination on
 Ray write the local engine's files. The tests join the session's Ray cluster on loopback (`ray_cluster`, 2 CPUs) and
 leave it after."""

@@ -5,7 +5,7 @@
 # %% ../../nbs/46_corpus_scale.ipynb #ccf699c2
 from __future__ import annotations
 from ..extras import needs
-import contextlib, hashlib, logging, os, shutil, tempfile
+import contextlib, hashlib, os, shutil, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ from .dedup import DedupConfig, DedupResult, _split, band_keys, bucket_pairs, li
 from .text import code_normalized
 
 # %% auto #0
-__all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayDatasets', 'edge_records', 'first_labels',
+__all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayBlocks', 'edge_records', 'first_labels',
            'smallest_labels', 'offered_labels', 'jump_requests', 'jumped_labels', 'label_components',
            'components_by_joins', 'answer_hashes', 'signed_rows', 'band_records', 'linked_rows', 'signature_records',
            'lookup_records', 'with_second_signature', 'pair_similarity', 'similar_pairs', 'order_records',
@@ -43,36 +43,44 @@ def _polars(t)->pl.DataFrame:
     fix = lambda c: pa.concat_arrays(c.chunks) if pa.types.is_fixed_size_list(c.type) and c.null_count else c
     return pl.from_arrow(pa.table({n: fix(c) for n, c in zip(t.column_names, t.columns)}))
 
-# %% ../../nbs/46_corpus_scale.ipynb #e64d5f52
-@contextmanager
-def _sort_shuffle():
-    "Ray Data's sort-based pull shuffle, and blocks kept in order, for the datasets made inside (a dataset keeps the context it was made in)."
-    with needs('corpus'): import ray.data
-    with needs('corpus'): from ray.data.context import ShuffleStrategy
-    ctx = ray.data.DataContext.get_current(); before = ctx.shuffle_strategy, ctx.execution_options.preserve_order
-    ctx.shuffle_strategy, ctx.execution_options.preserve_order = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED, True
-    try: yield
-    finally: ctx.shuffle_strategy, ctx.execution_options.preserve_order = before
-
 # %% ../../nbs/46_corpus_scale.ipynb #a7c4d344
-class RayDatasets:
-    "The Ray Data engine: a data set is a Dataset; `meet` hash-partitions on `key` into `parts` partitions and runs the function on each."
-    def __init__(self, parts:int=4): self.parts = parts
-    def each(self, fn, ds):
-        return ds.map_batches(lambda t: fn(_polars(t)).to_arrow(), batch_format='pyarrow', zero_copy_batch=True)
-    def meet(self, fn, *ds):
-        import pyarrow as pa
-        parts = self.parts
-        tag = lambda t: t.append_column('_part', pa.array(np.asarray(t['key']) % parts, pa.int64()))
-        run = lambda t: fn(_polars(t.drop_columns(['_part']))).to_arrow()
-        u = ds[0].union(*ds[1:]) if len(ds) > 1 else ds[0]
-        return (u.map_batches(tag, batch_format='pyarrow', zero_copy_batch=True)
-                 .groupby('_part', num_partitions=parts).map_groups(run, batch_format='pyarrow').materialize())
-    def total(self, ds, col:str)->int: return int(ds.sum(col) or 0)
-    def size(self, ds)->int: return ds.count()
-    def collect(self, ds)->pl.DataFrame:
+def _apply(fn, t):
+    "`fn` of one Arrow block, as Arrow; an empty block passes as it is."
+    return fn(_polars(t)).to_arrow() if t.num_rows else t
+
+def _by_key(t, parts:int)->tuple:
+    "One block split on `key` modulo `parts`: a block a partition."
+    import pyarrow as pa
+    if not t.num_rows: return (t,) * parts
+    part = np.asarray(t['key']) % parts
+    return tuple(t.filter(pa.array(part == p)) for p in range(parts))
+
+def _met(fn, *pieces):
+    "`fn` of every record sent to one partition; no records, no call (an empty block)."
+    import pyarrow as pa
+    rows = [_polars(t) for t in pieces if t.num_rows]
+    return fn(pl.concat(rows, how='vertical_relaxed')).to_arrow() if rows else pa.table({})
+
+def _rows(t)->int: return t.num_rows
+def _total(t, col:str)->int: return int(t[col].to_numpy().sum()) if t.num_rows else 0
+
+class RayBlocks:
+    "The Ray engine: a data set is a list of references to Arrow blocks; `each` is a task a block, `meet` hash-partitions on `key` into `parts` partitions and runs the function on each."
+    def __init__(self, parts:int=4):
         with needs('corpus'): import ray
-        return pl.concat([_polars(ray.get(r)) for r in ds.to_arrow_refs()], how='vertical_relaxed')
+        self.parts, self.ray = parts, ray
+        self._apply, self._met, self._rows, self._total = map(ray.remote, (_apply, _met, _rows, _total))
+        self._by_key = ray.remote(num_returns=parts)(_by_key)
+    def each(self, fn, blocks:list)->list: return [self._apply.remote(fn, b) for b in blocks]
+    def meet(self, fn, *data:list)->list:
+        pieces = [self._by_key.remote(b, self.parts) for d in data for b in d]
+        if self.parts == 1: pieces = [[p] for p in pieces]
+        return [self._met.remote(fn, *[p[i] for p in pieces]) for i in range(self.parts)]
+    def total(self, blocks:list, col:str)->int: return sum(self.ray.get([self._total.remote(b, col) for b in blocks]))
+    def size(self, blocks:list)->int: return sum(self.ray.get([self._rows.remote(b) for b in blocks]))
+    def collect(self, blocks:list)->pl.DataFrame:
+        rows = [_polars(t) for t in self.ray.get(blocks) if t.num_rows]
+        return pl.concat(rows, how='vertical_relaxed') if rows else pl.DataFrame()
 
 # %% ../../nbs/46_corpus_scale.ipynb #858a1c81
 def edge_records(pairs:pl.DataFrame, # linked rows, columns a and b
@@ -112,7 +120,7 @@ def jumped_labels(records:pl.DataFrame)->pl.DataFrame:
     return asked.select(key='value', value=pl.min_horizontal('key', 'hop'), kind=pl.lit(LABEL, pl.Int8))
 
 # %% ../../nbs/46_corpus_scale.ipynb #ff03e8e3
-def label_components(engine,             # `PolarsFrames` or `RayDatasets`
+def label_components(engine,             # `PolarsFrames` or `RayBlocks`
                      edges,              # `edge_records`, as that engine's data
                      max_rounds:int=64,  # give up (an error) after this many rounds
                     )->tuple:            # (labels: key node, value the smallest node of its component; rounds run)
@@ -235,7 +243,7 @@ def cluster_survivors(records:pl.DataFrame)->pl.DataFrame:
     return pl.DataFrame({'a': rows['value'], 'b': keep}).filter(pl.col('a') != pl.col('b'))
 
 # %% ../../nbs/46_corpus_scale.ipynb #00a49047
-def near_removals(engine,           # `PolarsFrames` or `RayDatasets`
+def near_removals(engine,           # `PolarsFrames` or `RayBlocks`
                   signed,           # `signed_rows`, as that engine's data
                   cfg:DedupConfig,
                   max_rounds:int=64,
@@ -252,7 +260,7 @@ def near_removals(engine,           # `PolarsFrames` or `RayDatasets`
 # %% ../../nbs/46_corpus_scale.ipynb #6009324b
 def near_dedup_by_joins(df:pl.DataFrame,  # rows with `id` and the text (optionally `tier`), as `near_dedup` takes
                         cfg:DedupConfig,
-                        engine,           # `PolarsFrames` or `RayDatasets`
+                        engine,           # `PolarsFrames` or `RayBlocks`
                         signed,           # `signed_rows` of `df` as that engine's data
                         max_rounds:int=64,
                        )->DedupResult:    # what `near_dedup` returns
@@ -291,7 +299,7 @@ def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally
                       parts:int|None=None,   # shuffle partitions; default: twice the cluster's CPUs, more for big inputs
                       max_rounds:int=64,
                      )->DedupResult:
-    "Near-duplicate removal of an in-memory table on Ray Data (a running `ray.init()`): signatures, candidates, check, components and survivors on the workers."
+    "Near-duplicate removal of an in-memory table on Ray (a running `ray.init()`): signatures, candidates, check, components and survivors on the workers."
     with needs('corpus'): import ray
     from csqa.schema import UsageError
     if not ray.is_initialized(): raise UsageError('the ray engine needs ray.init() first (csqa corpus build does it)')
@@ -301,10 +309,9 @@ def near_dedup_on_ray(df:pl.DataFrame, # rows with `id` and the text (optionally
     blocks = [rows.slice(s, block_rows).to_arrow() for s in range(0, len(rows), block_rows)]
     records_per_part = 4_000_000   # band records (~24 bytes each) a partition holds: ~100 MB
     parts = parts or max(2 * int(ray.cluster_resources().get('CPU', 1)), -(-len(df) * cfg.bands // records_per_part))
-    engine = RayDatasets(parts)
-    with _sort_shuffle():
-        signed = engine.each(lambda b: signed_rows(b, cfg), ray.data.from_arrow(blocks)).materialize()
-        return near_dedup_by_joins(df, cfg, engine, signed, max_rounds)
+    engine = RayBlocks(parts)
+    signed = engine.each(lambda b: signed_rows(b, cfg), [ray.put(b) for b in blocks])
+    return near_dedup_by_joins(df, cfg, engine, signed, max_rounds)
 
 # %% ../../nbs/46_corpus_scale.ipynb #b08de46d
 @contextmanager
@@ -357,8 +364,6 @@ def ray_session(address:str|None=None, # a running cluster (`host:port`, `auto`)
             _start_local(ray, num_cpus=num_cpus or int(os.environ.get('CSQA_RAY_CPUS', 2)), _temp_dir=str(tmp), _node_ip_address='127.0.0.1',
                          include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            ray.data.DataContext.get_current().enable_progress_bars = False
-            logging.getLogger('ray.data').setLevel(logging.WARNING)   # a line per dataset executed says nothing to a user
             with worker_errors(): yield ray
         finally:
             ray.shutdown()   # a joined cluster runs on: only this driver leaves
@@ -381,10 +386,10 @@ def _shared(p)->str:
     return str(p) if '://' in str(p) else str(Path(p).resolve())
 
 def _read_counted(path:str, read)->tuple:
-    "A file's rows as Arrow, and how many there are."
+    "A file's rows as Arrow, and (how many there are, their columns)."
     t = read(path)
     t = t.to_arrow() if isinstance(t, pl.DataFrame) else t
-    return t, t.num_rows
+    return t, (t.num_rows, t.column_names)
 
 def _numbered(t, offset:int):
     "The rows of one file numbered from `offset` in a column `row`."
@@ -393,14 +398,16 @@ def _numbered(t, offset:int):
 
 def numbered_rows(paths:list,          # files, in the order their rows count in
                   read=pl.read_parquet, # path → polars or Arrow table, run on a worker
-                 ):                    # (a Ray Dataset of the rows plus `row`, their total)
+                 )->tuple:             # (references to a block a file, the rows plus `row`; their total; the columns of the first file with rows)
     "Every row of `paths` with its place in their concatenation, read by the workers."
     with needs('corpus'): import ray
     read_task, number_task = ray.remote(num_returns=2)(_read_counted), ray.remote(_numbered)
     refs = [read_task.remote(_shared(p), read) for p in paths]
-    counts = ray.get([c for _, c in refs])
+    info = ray.get([i for _, i in refs])
+    counts = [n for n, _ in info]
     offsets = np.concatenate([[0], np.cumsum(counts)])[:-1].tolist()
-    return ray.data.from_arrow_refs([number_task.remote(t, o) for (t, _), o in zip(refs, offsets)]), int(sum(counts))
+    cols = next((c for n, c in info if n), info[0][1] if info else [])
+    return [number_task.remote(t, o) for (t, _), o in zip(refs, offsets)], int(sum(counts)), cols
 
 # %% ../../nbs/46_corpus_scale.ipynb #3cb008a6
 def _stream(blocks:list, fs, path:str, cols:list, passes:list)->dict:
@@ -409,7 +416,9 @@ def _stream(blocks:list, fs, path:str, cols:list, passes:list)->dict:
     w, counts = None, {}
     for pick in passes:
         for ref in blocks:
-            d = pick(_polars(ray.get(ref))).select(cols)
+            t = ray.get(ref)
+            if not t.num_rows: continue   # an empty partition (it may not even have the columns)
+            d = pick(_polars(t)).select(cols)
             if w is None: w = pq.ParquetWriter(path, d.to_arrow().schema, filesystem=fs)
             if len(d): w.write_table(d.to_arrow().cast(w.schema))
             for r, n in (d['reason'].value_counts().iter_rows() if 'reason' in d.columns else [(None, len(d))]): counts[r] = counts.get(r, 0) + n
@@ -478,12 +487,12 @@ def settled_rows(records:pl.DataFrame)->pl.DataFrame:
             .drop('key', 'kind', 'near_id', 'near_sim', 'match_row'))
 
 # %% ../../nbs/46_corpus_scale.ipynb #a190d752
-def _empty_like(ds, **cols):
-    "An empty polars frame with `ds`'s columns and `cols` (name → dtype)."
-    import pyarrow as pa
-    s = ds.schema().base_schema
-    return pl.from_arrow(pa.table({n: pa.array([], t) for n, t in zip(s.names, s.types)})).with_columns(
-        *[pl.lit(None, t).alias(n) for n, t in cols.items()]).clear()
+def _schema(t): return t.schema if t.num_rows else None
+
+def _first_schema(blocks:list):
+    "The Arrow schema of the first block with rows (asked of the workers: a schema a block comes back, not the rows)."
+    import ray
+    return next(s for s in ray.get([ray.remote(_schema).remote(b) for b in blocks]) if s is not None)
 
 def dedup_on_ray(paths:list,            # the input files, in row order
                  out:str,               # the folder (or URI) for kept.parquet and removed.parquet
@@ -496,26 +505,25 @@ def dedup_on_ray(paths:list,            # the input files, in row order
     with needs('corpus'): import ray
     from csqa.schema import UsageError
     if not ray.is_initialized(): raise UsageError('the ray engine needs a running Ray (csqa corpus … --engine ray starts or joins one)')
-    with _sort_shuffle():
-        rows, n = numbered_rows(paths, read)
-        if not n: return None
-        cols = rows.schema().names[:-1]
-        if (clash := {'row', 'key', 'kind', 'reason', 'match_id', 'similarity', 'match_row', '_group', '_text'} & set(cols)):
-            raise UsageError(f'dedup: the input has column(s) the ray engine uses itself: {", ".join(sorted(clash))}')
-        parts = parts or max(2 * int(ray.cluster_resources().get('CPU', 1)), -(-n * cfg.bands // 4_000_000))
-        engine = RayDatasets(parts)
-        marked = engine.meet(exact_marks, engine.each(lambda b: exact_records(b, cfg), rows))
-        signed = engine.each(lambda b: signed_rows(b.filter(pl.col('reason').is_null()), cfg), marked).materialize()
-        records = engine.each(row_records, marked)
-        gone = near_removals(engine, signed, cfg, max_rounds)
-        if gone is not None:
-            template = _empty_like(records)
-            found = engine.each(lambda d: pl.concat([template, d], how='diagonal_relaxed'),
-                                engine.meet(survivor_ids, engine.each(id_records, signed), engine.each(survivor_requests, gone)))
-            records = records.union(found)
-        settled = engine.meet(settled_rows, records).sort('row')
-        blocks = settled.to_arrow_refs()
-        return ray.get(ray.remote(write_split).remote(blocks, _shared(out), cols, [*cols, 'reason', 'match_id', 'similarity'], 2))
+    rows, n, cols = numbered_rows(paths, read)
+    if not n: return None
+    if (clash := {'row', 'key', 'kind', 'reason', 'match_id', 'similarity', 'match_row', '_group', '_text'} & set(cols)):
+        raise UsageError(f'dedup: the input has column(s) the ray engine uses itself: {", ".join(sorted(clash))}')
+    parts = parts or max(2 * int(ray.cluster_resources().get('CPU', 1)), -(-n * cfg.bands // 4_000_000))
+    engine = RayBlocks(parts)
+    marked = engine.meet(exact_marks, engine.each(lambda b: exact_records(b, cfg), rows))
+    signed = engine.each(lambda b: signed_rows(b.filter(pl.col('reason').is_null()), cfg), marked)
+    records = engine.each(row_records, marked)
+    gone = near_removals(engine, signed, cfg, max_rounds)
+    if gone is not None:
+        template = pl.from_arrow(_first_schema(records).empty_table())
+        found = engine.each(lambda d: pl.concat([template, d], how='diagonal_relaxed'),
+                            engine.meet(survivor_ids, engine.each(id_records, signed), engine.each(survivor_requests, gone)))
+        records = records + found
+    settled = engine.meet(settled_rows, records)
+    # in row order: partition p holds rows p·n/parts … (p+1)·n/parts - 1, each partition sorted
+    ordered = engine.meet(lambda d: d.drop('key').sort('row'), engine.each(lambda d: d.with_columns(key=pl.col('row') * parts // n), settled))
+    return ray.get(ray.remote(write_split).remote(ordered, _shared(out), cols, [*cols, 'reason', 'match_id', 'similarity'], 2))
 
 # %% ../../nbs/46_corpus_scale.ipynb #6631f93e
 _INDEXES = {}
@@ -538,27 +546,53 @@ def decontam_block(rows:pl.DataFrame, # one block of training rows
         rows = res.kept
     return pl.concat([*out, rows.with_columns(_group=pl.lit(None, pl.Int64))], how='diagonal_relaxed')
 
+def _decontam_task(t, refs:list, batch:int=4096):
+    "`decontam_block` of one Arrow block, `batch` rows at a time, the indexes fetched once per worker; without a `row` column."
+    if not t.num_rows: return t
+    rows, ixs = _polars(t.drop_columns([c for c in ('row',) if c in t.column_names])), [(n, _index(r)) for n, r in refs]
+    return pl.concat([decontam_block(rows.slice(s, batch), ixs) for s in range(0, len(rows), batch)], how='diagonal_relaxed').to_arrow()
+
 # %% ../../nbs/46_corpus_scale.ipynb #f048d32b
+def _parquet_pieces(path:str, rows:int=100_000)->tuple: # ([(path, row groups) for each piece], rows in the file, its columns)
+    "A Parquet file as runs of row groups of about `rows` rows each, from its footer alone."
+    import pyarrow.fs as pafs, pyarrow.parquet as pq
+    fs, p = pafs.FileSystem.from_uri(path) if '://' in path else (pafs.LocalFileSystem(), path)
+    meta = pq.ParquetFile(p, filesystem=fs).metadata
+    pieces, run, size = [], [], 0
+    for g in range(meta.num_row_groups):
+        run.append(g); size += meta.row_group(g).num_rows
+        if size >= rows: pieces.append((path, run)); run, size = [], 0
+    if run or not pieces: pieces.append((path, run))
+    return pieces, meta.num_rows, meta.schema.to_arrow_schema().names
+
+def _read_groups(path:str, groups:list):
+    "Some row groups of a Parquet file (a path or URI), as Arrow."
+    import pyarrow.fs as pafs, pyarrow.parquet as pq
+    fs, p = pafs.FileSystem.from_uri(path) if '://' in path else (pafs.LocalFileSystem(), path)
+    return pq.ParquetFile(p, filesystem=fs).read_row_groups(groups)
+
 def decontam_on_ray(paths:list,   # the input files, in row order
                     out:str,      # the folder (or URI) for kept.parquet and removed.parquet
                     indexes:list, # (name or None, BenchmarkIndex), at least one: the benchmarks, in the order they are applied
-                    read=None,    # how a worker reads one file; None: Ray Data's Parquet reader (row groups split across workers)
+                    read=None,    # how a worker reads one file; None: Parquet, read in runs of row groups by the workers
                    )->dict|None:  # kept, removed and removed_REASON counts; None (nothing written) when there are no rows
     "Decontamination with the rows read, checked and written on the workers, the benchmark indexes broadcast once."
     with needs('corpus'): import ray
     from csqa.schema import UsageError
     if not ray.is_initialized(): raise UsageError('the ray engine needs a running Ray (csqa corpus … --engine ray starts or joins one)')
     if not indexes: raise UsageError('decontam: give at least one benchmark')
-    refs = [(name, ray.put(ix)) for name, ix in indexes]
-    with _sort_shuffle():
-        if read is None: rows = ray.data.read_parquet([_shared(p) for p in paths])
-        else: rows = numbered_rows(paths, read)[0].drop_columns(['row'])
-        cols = rows.schema().names
-        marked = rows.map_batches(lambda t: decontam_block(_polars(t), [(n, _index(r)) for n, r in refs]).to_arrow(),
-                                  batch_format='pyarrow', batch_size=4096).materialize()
-        if not marked.count(): return None
-        removed = [c for c in marked.schema().names if c != '_group']
-        return ray.get(ray.remote(write_split).remote(marked.to_arrow_refs(), _shared(out), cols, removed, len(indexes)))
+    refs = [(name, ray.put(ix)) for name, ix in indexes]   # in a list, so a task gets the references and fetches each index once
+    if read is None:
+        files = [_parquet_pieces(_shared(p)) for p in paths]
+        rows = [ray.remote(_read_groups).remote(*piece) for pieces, _, _ in files for piece in pieces]
+        n, cols = sum(f[1] for f in files), next((f[2] for f in files if f[1]), [])
+    else:
+        rows, n, cols = numbered_rows(paths, read)
+        cols = [c for c in cols if c != 'row']
+    if not n: return None
+    marked = [ray.remote(_decontam_task).remote(b, refs) for b in rows]
+    removed = [c for c in _first_schema(marked).names if c != '_group']
+    return ray.get(ray.remote(write_split).remote(marked, _shared(out), cols, removed, len(indexes)))
 
 # %% ../../nbs/46_corpus_scale.ipynb #999f5136
 def _write_stats(out, stats:dict)->dict:
