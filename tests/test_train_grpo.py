@@ -2,12 +2,13 @@
 import pytest
 from test_train_sft import offline, losses  # noqa: F401  (the same offline, one-thread set-up)
 
-from transformers import TrainerCallback
-
-class StepCounter(TrainerCallback):
-    "The optimizer steps this process took."
-    def __init__(self): self.taken = []
-    def on_step_end(self, args, state, control, **kw): self.taken.append(state.global_step)
+def step_counter():
+    "A callback that lists the optimizer steps this process took (transformers imported here, not when pytest collects)."
+    from transformers import TrainerCallback
+    class StepCounter(TrainerCallback):
+        def __init__(self): self.taken = []
+        def on_step_end(self, args, state, control, **kw): self.taken.append(state.global_step)
+    return StepCounter()
 
 def config(stage, data, model='tiny', **trainer):
     from csqa.train.configs import config_from_dict
@@ -49,7 +50,7 @@ def test_grpo_resume_samples_the_same_completions_for_the_same_prompts(tmp_path)
     def trace(res): return [(h['step'], h['entropy'], h['num_tokens']) for h in res.log_history if 'reward' in h]
     straight = trace(train_grpo(cfg(4), tmp_path/'a'))
     train_grpo(cfg(2), tmp_path/'b')
-    steps = StepCounter()
+    steps = step_counter()
     resumed = train_grpo(cfg(4), tmp_path/'b', resume=True, callbacks=[steps])
     assert steps.taken == [3, 4]  # it continued at step 3, and did not train steps 1-2 again
     assert resumed.global_step == 4 and trace(resumed) == straight
