@@ -152,9 +152,9 @@ def ray_cluster():
         if proc is not None: stop_group(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
-@pytest.fixture
+@pytest.fixture(scope='module')
 def ray_joined(ray_cluster):
-    "This process joined to the test cluster (`ray_session` with its address), for one test; left after."
+    "This process joined to the test cluster (`ray_session` with its address), for a module's tests; left after (one Ray job: each job starts workers of its own)."
     from csqa.corpus.scale import ray_session
     with ray_session(ray_cluster['address']) as ray: yield ray
 
