@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_rules.ipynb #f829582c
 from __future__ import annotations
-import re, unicodedata
+import functools, re, unicodedata
 from decimal import Decimal
 from typing import NamedTuple
 import polars as pl
@@ -83,6 +83,7 @@ def _canon_units(toks:tuple)->tuple:
 
 def _is_cjk(t:str)->bool: return bool(re.fullmatch(f'[{_CJK}]', t))
 
+@functools.lru_cache(maxsize=1 << 16)   # a gold answer, its aliases and its question are tokenised for every answer graded against them
 def answer_tokens(text:str)->tuple[str, ...]:
     "The tokens of `text` with units canonical: what the rules compare."
     return _canon_units(tokens(text))
@@ -318,6 +319,7 @@ def _words(toks)->float:
 
 def _stem(t:str)->str: return t[:-1] if len(t) > 3 and t.endswith('s') else t
 
+@functools.lru_cache(maxsize=1 << 16)
 def question_words(question:str|None)->frozenset:
     "The question's tokens (and their singular forms): restating them commits to nothing."
     toks = answer_tokens(question or '')
