@@ -75,8 +75,8 @@ def test_resume_continues_at_the_right_step_with_the_same_batches(tmp_path):
     kw = dict(save_strategy='steps', save_steps=3)
     straight = losses(train_sft(sft_config(max_steps=6, **kw), tmp_path/'straight'))
     train_sft(sft_config(max_steps=3, **kw), tmp_path/'resumed')
-    from test_train_grpo import StepCounter
-    steps = StepCounter()
+    from test_train_grpo import step_counter
+    steps = step_counter()
     res = train_sft(sft_config(max_steps=6, **kw), tmp_path/'resumed', resume=True, callbacks=[steps])
     assert steps.taken == [4, 5, 6]  # it continued at step 4, and did not train steps 1-3 again
     assert res.global_step == 6 and res.manifest['resumed']
