@@ -4,13 +4,13 @@
 
 # %% ../nbs/14_tiny.ipynb #3a1638e8
 from __future__ import annotations
-import json, random
+import json, os, random
 from importlib import resources
 from pathlib import Path
 from .extras import needs
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'CONTEXT', 'training_lines', 'build_tiny_model']
+__all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'CONTEXT', 'training_lines', 'csqa_home', 'tiny_model_dir', 'build_tiny_model']
 
 # %% ../nbs/14_tiny.ipynb #603c1f0b
 SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|pad|>']
@@ -40,6 +40,15 @@ def training_lines(n:int=400, # how many generated lines
             row = json.loads(line); lines.append(f"{row['question']} {row['answer']}")
     return lines
 
+# %% ../nbs/14_tiny.ipynb #aa91d8f9
+def csqa_home()->Path:
+    "csqa's own folder (the tiny model, the demo's training): `$CSQA_HOME`, else `~/.cache/csqa`."
+    return Path(os.environ.get('CSQA_HOME', Path.home()/'.cache'/'csqa'))
+
+def tiny_model_dir()->Path:
+    "Where the tiny model lives: `csqa_home()`/tiny-model."
+    return csqa_home()/'tiny-model'
+
 # %% ../nbs/14_tiny.ipynb #14345764
 _DONE_MARK = 'tiny_model.json'
 CONTEXT = 8192  # positions: a judge prompt (rubric + question + gold + answer) is over 2,000 of this tokenizer's tokens
@@ -49,31 +58,36 @@ def build_tiny_model(out_dir, # where to write (or find) the model
                     )->Path:    # the model directory, loadable with `AutoModelForCausalLM.from_pretrained`
     "Build (or reuse) a tiny Qwen2 chat model with its tokenizer in `out_dir`."
     out = Path(out_dir).expanduser()
-    mark = out/_DONE_MARK
-    if mark.exists() and json.loads(mark.read_text()) == {'seed': seed, 'context': CONTEXT}: return out
+    mark, want = out/_DONE_MARK, {'seed': seed, 'context': CONTEXT}
+    done = lambda: mark.exists() and json.loads(mark.read_text()) == want
+    if done(): return out
     with needs('hf', what='csqa.tiny'):
         import torch
+        from filelock import FileLock
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
         from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen2Config
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(training_lines(seed=seed), trainers.BpeTrainer(
-        vocab_size=1024, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token='<|im_end|>', pad_token='<|pad|>',
-                                  bos_token=None, unk_token=None, additional_special_tokens=['<|im_start|>', '<|endoftext|>'],
-                                  model_max_length=CONTEXT)
-    tok.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(seed)
-    config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True, initializer_range=0.2,
-                         max_position_embeddings=CONTEXT, bos_token_id=None, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id)
-    model = AutoModelForCausalLM.from_config(config)
-    model.generation_config.eos_token_id = tok.eos_token_id
-    model.generation_config.pad_token_id = tok.pad_token_id
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out); tok.save_pretrained(out)
-    mark.write_text(json.dumps({'seed': seed, 'context': CONTEXT}))
-    return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(out.with_name(out.name + '.lock')):   # two processes given one folder: one builds, the other waits for it
+        if done(): return out
+        bpe = Tokenizer(models.BPE())
+        bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        bpe.decoder = decoders.ByteLevel()
+        bpe.train_from_iterator(training_lines(seed=seed), trainers.BpeTrainer(
+            vocab_size=1024, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False))
+        tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token='<|im_end|>', pad_token='<|pad|>',
+                                      bos_token=None, unk_token=None, additional_special_tokens=['<|im_start|>', '<|endoftext|>'],
+                                      model_max_length=CONTEXT)
+        tok.chat_template = CHAT_TEMPLATE
+        torch.manual_seed(seed)
+        config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True, initializer_range=0.2,
+                             max_position_embeddings=CONTEXT, bos_token_id=None, eos_token_id=tok.eos_token_id,
+                             pad_token_id=tok.pad_token_id)
+        model = AutoModelForCausalLM.from_config(config)
+        model.generation_config.eos_token_id = tok.eos_token_id
+        model.generation_config.pad_token_id = tok.pad_token_id
+        out.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out); tok.save_pretrained(out)
+        mark.write_text(json.dumps({'seed': seed, 'context': CONTEXT}))
+        return out

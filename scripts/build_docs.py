@@ -320,6 +320,9 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600,
     os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))
     os.environ['PLOTLY_RENDERER'] = 'notebook'  # library notebooks' charts as static HTML too
     os.environ.update(QUIET_ENV)
+    # csqa's own folder for the pages that train the demo: the first trains it, the others wait and reuse it (train_demo
+    # reuses a finished training of the same model and questions), once a build; the build's, not the user's ~/.cache/csqa
+    os.environ.setdefault('CSQA_HOME', str(ROOT/'build'/'docs-home'))
     # one OpenMP thread a kernel when several kernels share the cores: torch's OpenMP threads spin while they wait, on the
     # cores the other kernel needs (measured, two training pages side by side: 85 s and 136 CPU-s; with one thread 56 s, 81 CPU-s)
     if workers > 1: os.environ.setdefault('OMP_NUM_THREADS', '1')

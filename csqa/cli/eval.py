@@ -15,8 +15,8 @@ from .grade import grade_summary
 from .score import print_scores
 
 # %% auto #0
-__all__ = ['SUMMARY_RATES', 'add_commands', 'run_stages', 'eval_cmd', 'demo_configs', 'default_model_dir', 'demo_cmd',
-           'run_scores', 'score_lines', 'with_items', 'demo_change', 'change_lines', 'demo_summary']
+__all__ = ['SUMMARY_RATES', 'add_commands', 'run_stages', 'eval_cmd', 'demo_configs', 'demo_cmd', 'run_scores', 'score_lines',
+           'with_items', 'demo_change', 'change_lines', 'demo_summary']
 
 # %% ../../nbs/95_cli_eval.ipynb #2ac0328a
 def add_commands(sub):
@@ -37,6 +37,8 @@ def add_commands(sub):
     d.add_argument('--no-train', action='store_true', help='evaluate only: no SFT, GRPO or second evaluation')
     d.add_argument('--model-dir', default=None, help='where the tiny model is built or found '
                                                      '(default $CSQA_HOME/tiny-model, else ~/.cache/csqa/tiny-model)')
+    d.add_argument('--train-dir', default=None, help='where the training goes (default OUT/train); a finished training of '
+                                                     'the same model and questions there is reused')
     d.add_argument('--limit', type=int, help='evaluate only the first N questions')
     d.add_argument('--no-cache', action='store_true', help='neither read nor write the generation cache')
     d.set_defaults(func=demo_cmd)
@@ -73,17 +75,13 @@ def demo_configs(model_dir,       # the model to evaluate
             GenParams(max_tokens=48, seed=0), GradeConfig(grader='rules', no_cache=no_cache), ScoreConfig(by=['domain']))
 
 # %% ../../nbs/95_cli_eval.ipynb #1a16b4a6
-def default_model_dir()->Path:
-    "Where the demo keeps its tiny model: `$CSQA_HOME/tiny-model`, else `~/.cache/csqa/tiny-model`."
-    return Path(os.environ.get('CSQA_HOME', Path.home()/'.cache'/'csqa'))/'tiny-model'
-
 def demo_cmd(args)->int:
     "Handle `csqa demo`: evaluate the tiny model; unless --no-train, SFT + GRPO it, evaluate again and compare."
     needs('hf', 'torch', 'transformers')
     if not args.no_train: needs('train', 'trl', 'peft', 'accelerate', 'datasets', hint='or run csqa demo --no-train')
-    from csqa.tiny import build_tiny_model
+    from csqa.tiny import build_tiny_model, tiny_model_dir
     out = Path(args.out)
-    model_dir = build_tiny_model(args.model_dir or default_model_dir())
+    model_dir = build_tiny_model(args.model_dir or tiny_model_dir())
     print(f'== before training: the tiny model (random weights) on the bundled sample')
     before, status = run_stages(*demo_configs(model_dir, out/'before', args.limit, args.no_cache), table=False)
     if args.no_train:
@@ -92,8 +90,9 @@ def demo_cmd(args)->int:
         return status
     from csqa.train import train_demo
     print(f'== training: SFT, then GRPO with the abstention-aware factuality reward (a few pairs of the sample)')
-    trained = train_demo(model_dir, before.questions, out/'train')
-    print(f'trained on {len(trained.trained_ids)} questions in {trained.seconds:.0f} s; model: {trained.model_dir}')
+    trained = train_demo(model_dir, before.questions, args.train_dir or out/'train')
+    how = 'reused the training' if trained.reused else 'trained'
+    print(f'{how} on {len(trained.trained_ids)} questions ({trained.seconds:.0f} s); model: {trained.model_dir}')
     print(f'== after training')
     after, status_after = run_stages(*demo_configs(trained.model_dir, out/'after', args.limit, args.no_cache), table=False)
     report = before.report(out/'report.html', after, title='csqa demo: before and after post-training')

@@ -15,7 +15,7 @@ __all__ = ['STAGES', 'DEFAULT_LORA', 'REWARD_KEYS', 'EVALUATION_KEYS', 'FLASH_MO
            'typed_number', 'field_hints', 'typed_section', 'apply_overrides', 'config_from_dict', 'read_config',
            'trainer_class', 'bf16_available', 'trainer_args', 'quiet_deprecations', 'lora_config',
            'quantization_config', 'check_combinations', 'torch_cuda', 'check_installed', 'hub_offline', 'hub_cached',
-           'choose_attention', 'kernel_settings', 'tiny_model_dir', 'resolve_model']
+           'choose_attention', 'kernel_settings', 'resolve_model']
 
 # %% ../../nbs/51_train_configs.ipynb #bc5dbb96
 STAGES = ('sft', 'grpo')
@@ -343,14 +343,10 @@ def kernel_settings(cfg:TrainConfig,     # a checked config
     return t, attn, notes
 
 # %% ../../nbs/51_train_configs.ipynb #40adaac7
-def tiny_model_dir()->Path:
-    "Where the tiny model lives: `$CSQA_HOME/tiny-model`, else `~/.cache/csqa/tiny-model`."
-    return Path(os.environ.get('CSQA_HOME', Path.home()/'.cache'/'csqa'))/'tiny-model'
-
 def resolve_model(cfg:TrainConfig)->str:
     "The model directory (or hub id) a config trains, building the tiny model when it names `tiny`."
     if cfg.model == 'tiny':
-        from csqa.tiny import build_tiny_model
+        from csqa.tiny import build_tiny_model, tiny_model_dir
         if int(os.environ.get('WORLD_SIZE', '1')) > 1:  # several processes: one builds, the others wait, then read it
             with needs('train'): from accelerate import PartialState
             with PartialState().main_process_first(): return str(build_tiny_model(tiny_model_dir()))

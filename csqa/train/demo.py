@@ -5,7 +5,7 @@
 # %% ../../nbs/58_train_demo.ipynb #ade3e975
 from __future__ import annotations
 from ..extras import needs
-import io, time
+import hashlib, io, json, os, time
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ with quiet_deprecations():  # the first import of transformers' Trainer, peft an
 from .merge import merge_adapter
 
 # %% auto #0
-__all__ = ['DEMO_SFT', 'DEMO_GRPO', 'demo_items', 'DemoTraining', 'train_demo']
+__all__ = ['DEMO_SFT', 'DEMO_GRPO', 'demo_items', 'DemoTraining', 'demo_key', 'train_demo']
 
 # %% ../../nbs/58_train_demo.ipynb #3a864551
 DEMO_SFT = {'stage': 'sft', 'held_out': 0.0, 'lora': {'r': 16, 'lora_alpha': 32, 'target_modules': 'all-linear'},
@@ -66,22 +66,48 @@ class DemoTraining:
     sft: TrainResult       # the SFT run
     grpo: TrainResult      # the GRPO run
     seconds: float         # wall time of SFT + GRPO + merge
+    reused: bool = False   # found finished in the folder (same model, questions and settings), not trained again
+
+def demo_key(model_dir, items:pl.DataFrame, share:float, seed:int)->str:
+    "A digest of everything a demo training depends on: the model's files, the questions trained on, the settings."
+    h = hashlib.sha256()
+    for f in sorted(p for p in Path(model_dir).iterdir() if p.is_file()): h.update(f.name.encode() + b'\0' + f.read_bytes())
+    h.update(json.dumps({'items': items.select('id', 'question', 'answer').rows(), 'sft': DEMO_SFT, 'grpo': DEMO_GRPO,
+                         'share': share, 'seed': seed}, ensure_ascii=False, sort_keys=True).encode())
+    return h.hexdigest()
+
+def _finished(out:Path, key:str)->DemoTraining|None:
+    "The training recorded in `out`/demo.json, if it was made from the same inputs and its model is there."
+    try: rec = json.loads((out/'demo.json').read_text())
+    except (OSError, ValueError): return None
+    if rec.get('key') != key or not (out/'model'/'config.json').exists(): return None
+    runs = {k: TrainResult(out/k, **rec[k]) for k in ('sft', 'grpo')}
+    return DemoTraining(out/'model', rec['trained_ids'], runs['sft'], runs['grpo'], rec['seconds'], reused=True)
 
 def train_demo(model_dir,                # the model to train (the tiny model)
                questions:pl.DataFrame,   # the demo's questions
-               out_dir,                  # where the runs and the merged model go
+               out_dir,                  # where the runs and the merged model go; a finished training of the same inputs there is reused
                share:float=0.15,         # the share of questions (whole pairs) to train on
                seed:int=0,               # which pairs
                quiet:bool=True,          # keep the trainers' per-step log lines and progress bars off the terminal
               )->DemoTraining:
     "Quick SFT, then GRPO with the abstention-aware reward, on a few questions; the merged model."
+    from filelock import FileLock
     out, start = Path(out_dir), time.time()
     out.mkdir(parents=True, exist_ok=True)
     items = demo_items(questions, share, seed)
-    items.write_parquet(out/'trained_questions.parquet')
-    data = str(out/'trained_questions.parquet')
-    with _one_thread(), _no_bars() if quiet else nullcontext(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
-        sft = train_sft(config_from_dict({**DEMO_SFT, 'model': str(model_dir), 'data': data, 'seed': seed}, 'demo-sft'), out/'sft')
-        grpo = train_grpo(config_from_dict({**DEMO_GRPO, 'model': str(out/'sft'), 'data': data, 'seed': seed}, 'demo-grpo'), out/'grpo')
-        merged = merge_adapter(out/'grpo', out/'model')
-    return DemoTraining(merged, items['id'].to_list(), sft, grpo, round(time.time() - start, 1))
+    key = demo_key(model_dir, items, share, seed)
+    with FileLock(out/'.demo.lock'):   # two processes given one folder: one trains, the other waits and reuses it
+        if (done := _finished(out, key)) is not None: return done
+        (out/'demo.json').unlink(missing_ok=True)
+        items.write_parquet(out/'trained_questions.parquet')
+        data = str(out/'trained_questions.parquet')
+        with _one_thread(), _no_bars() if quiet else nullcontext(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
+            sft = train_sft(config_from_dict({**DEMO_SFT, 'model': str(model_dir), 'data': data, 'seed': seed}, 'demo-sft'), out/'sft')
+            grpo = train_grpo(config_from_dict({**DEMO_GRPO, 'model': str(out/'sft'), 'data': data, 'seed': seed}, 'demo-grpo'), out/'grpo')
+            merged = merge_adapter(out/'grpo', out/'model')
+        demo = DemoTraining(merged, items['id'].to_list(), sft, grpo, round(time.time() - start, 1))
+        rec = {'key': key, 'trained_ids': demo.trained_ids, 'seconds': demo.seconds,
+               **{k: {'global_step': r.global_step, 'log_history': r.log_history, 'manifest': r.manifest} for k, r in (('sft', sft), ('grpo', grpo))}}
+        (out/'demo.json.tmp').write_text(json.dumps(rec, default=str)); os.replace(out/'demo.json.tmp', out/'demo.json')
+        return demo
