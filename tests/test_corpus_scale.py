@@ -30,6 +30,8 @@ def test_distributed_near_dedup_equals_the_local_one(ray_joined):
     ray_res = near_dedup_on_ray(df, cfg, block_rows=700, parts=3)
     assert ray_res.kept.rows() == local.kept.rows()
     assert ray_res.removed.rows() == local.removed.rows()   # the same survivors, match ids and similarities
+    one = near_dedup_on_ray(df, cfg, block_rows=5000, parts=1)   # one block, one partition: a shuffle that moves nothing
+    assert one.kept.rows() == local.kept.rows() and one.removed.rows() == local.removed.rows()
     assert near_dedup_on_ray(df.clear(), cfg).kept.is_empty()
     alone = df.unique('chain', keep='first')   # no near-duplicates at all: nothing removed, no shuffle of nothing
     assert near_dedup_on_ray(alone, cfg).removed.is_empty()

@@ -73,8 +73,8 @@ class RayBlocks:
         self._by_key = ray.remote(num_returns=parts)(_by_key)
     def each(self, fn, blocks:list)->list: return [self._apply.remote(fn, b) for b in blocks]
     def meet(self, fn, *data:list)->list:
+        if self.parts == 1: return [self._met.remote(fn, *[b for d in data for b in d])]   # one partition: every block meets
         pieces = [self._by_key.remote(b, self.parts) for d in data for b in d]
-        if self.parts == 1: pieces = [[p] for p in pieces]
         return [self._met.remote(fn, *[p[i] for p in pieces]) for i in range(self.parts)]
     def total(self, blocks:list, col:str)->int: return sum(self.ray.get([self._total.remote(b, col) for b in blocks]))
     def size(self, blocks:list)->int: return sum(self.ray.get([self._rows.remote(b) for b in blocks]))
