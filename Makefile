@@ -34,14 +34,15 @@ test: venv browser
 
 # Each notebook runs once: the docs build executes every one in a real Jupyter kernel (as JupyterLab does), skips the
 # cells flagged with tst_flags as nbdev_test does, and fails on any error; its log goes to $(DOCS_LOG). Then pytest.
-# Three streams each, on two cores (measured on fresh clones, one OpenMP thread a process): the docs build took
-# 208-223 s with two kernels and 196 s with three; pytest 645 s with two workers, 574 s with three, 632 s with four
-# (there the one worker holding every Ray test became the longest). Not side by side: four busy streams slowed both
+# On two cores (measured on fresh clones, one OpenMP thread a process): the docs build took 208-223 s with two kernels
+# and 196 s with three. pytest took 645 s with two workers, 574 s with three and 632 s with four while the Ray tests
+# ran on Ray Data (the worker holding them was the longest); with the Ray stages as plain tasks, 535 s with three and
+# 486 s with two (three busy workers on two cores only contend). Not side by side: four busy streams slowed both
 # (882 s for pytest) and made Ray miss its own fixed 30 s start-up wait. The built site's tests read $(DOCS_STATUS).
 DOCS_LOG := build/docs-build.log
 DOCS_STATUS := build/docs-build.status
 DOCS_WORKERS ?= 3
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 test-steps: sync-check
 	@mkdir -p build; rm -f $(DOCS_STATUS); \

@@ -174,7 +174,7 @@ SLOW_MODULES = {'test_answer_crash', 'test_answer_server', 'test_corpus_build', 
                 'test_docs_build', 'test_explorer_browser', 'test_jsonl_sanitize', 'test_judge_server', 'test_packaging',
                 'test_reward_audit', 'test_reward_judge', 'test_train_ddp', 'test_train_grpo', 'test_train_sft'}
 
-# `make test` runs pytest on three workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
+# `make test` runs pytest on two workers (pytest-xdist, --dist loadgroup): the tests on the one `transformers serve`
 # fixture share one worker and so one server, the tests on Ray share one worker and so one Ray cluster, and the tests
 # of the docs site share one worker, and a module's tests on a module-scoped fixture (the sanitizer child, the built
 # wheel, a demo run) share one worker so the fixture is made once, not once per worker.

@@ -487,7 +487,9 @@ def settled_rows(records:pl.DataFrame)->pl.DataFrame:
             .drop('key', 'kind', 'near_id', 'near_sim', 'match_row'))
 
 # %% ../../nbs/46_corpus_scale.ipynb #a190d752
-def _schema(t): return t.schema if t.num_rows else None
+def _schema(t):
+    "A block's Arrow schema, or None for an empty block (it may not have the columns)."
+    return t.schema if t.num_rows else None
 
 def _first_schema(blocks:list):
     "The Arrow schema of the first block with rows (asked of the workers: a schema a block comes back, not the rows)."
