@@ -36,8 +36,9 @@ test: venv browser
 # cells flagged with tst_flags as nbdev_test does, and fails on any error; its log goes to $(DOCS_LOG). Then pytest.
 # On two cores (measured on fresh clones, one OpenMP thread a process): the docs build took 208-223 s with two kernels
 # and 196 s with three. pytest took 645 s with two workers, 574 s with three and 632 s with four while the Ray tests
-# ran on Ray Data (the worker holding them was the longest); with the Ray stages as plain tasks, 535 s with three and
-# 486 s with two (three busy workers on two cores only contend). Not side by side: four busy streams slowed both
+# ran on Ray Data (the worker holding them was the longest); with the Ray stages as plain tasks, 535-557 s with three
+# and 528 s with two (486 s on a rerun with bytecode already cached): two is as fast, with one busy process a core.
+# Not side by side: four busy streams slowed both
 # (882 s for pytest) and made Ray miss its own fixed 30 s start-up wait. The built site's tests read $(DOCS_STATUS).
 DOCS_LOG := build/docs-build.log
 DOCS_STATUS := build/docs-build.status
