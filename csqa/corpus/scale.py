@@ -385,6 +385,11 @@ def _shared(p)->str:
     "A path as workers must see it: a URI as it is, a local path made absolute (workers do not run in the driver's folder)."
     return str(p) if '://' in str(p) else str(Path(p).resolve())
 
+def _filesystem(p)->tuple:
+    "pyarrow's filesystem for a path or URI, and the path within it (a local path made absolute)."
+    import pyarrow.fs as pafs
+    return pafs.FileSystem.from_uri(str(p)) if '://' in str(p) else (pafs.LocalFileSystem(), _shared(p))
+
 def _read_counted(path:str, read)->tuple:
     "A file's rows as Arrow, and (how many there are, their columns)."
     t = read(path)
@@ -432,8 +437,7 @@ def write_split(blocks:list,   # references to Arrow blocks in row order, at lea
                 groups:int,    # removed rows are written for `_group` = 0, 1, … in turn
                )->dict:        # kept, removed, and removed_REASON counts
     "Stream marked blocks into `out`/kept.parquet and `out`/removed.parquet; runs as one Ray task."
-    import pyarrow.fs as pafs
-    fs, root = pafs.FileSystem.from_uri(out) if '://' in str(out) else (pafs.LocalFileSystem(), os.path.abspath(out))
+    fs, root = _filesystem(out)
     fs.create_dir(root, recursive=True)
     k = _stream(blocks, fs, f'{root}/kept.parquet', kept, [lambda d: d.filter(pl.col('_group').is_null())])
     r = _stream(blocks, fs, f'{root}/removed.parquet', removed,
@@ -557,8 +561,8 @@ def _decontam_task(t, refs:list, batch:int=4096):
 # %% ../../nbs/46_corpus_scale.ipynb #f048d32b
 def _parquet_pieces(path:str, rows:int=100_000)->tuple: # ([(path, row groups) for each piece], rows in the file, its columns)
     "A Parquet file as runs of row groups of about `rows` rows each, from its footer alone."
-    import pyarrow.fs as pafs, pyarrow.parquet as pq
-    fs, p = pafs.FileSystem.from_uri(path) if '://' in path else (pafs.LocalFileSystem(), path)
+    import pyarrow.parquet as pq
+    fs, p = _filesystem(path)
     meta = pq.ParquetFile(p, filesystem=fs).metadata
     pieces, run, size = [], [], 0
     for g in range(meta.num_row_groups):
@@ -569,8 +573,8 @@ def _parquet_pieces(path:str, rows:int=100_000)->tuple: # ([(path, row groups) f
 
 def _read_groups(path:str, groups:list):
     "Some row groups of a Parquet file (a path or URI), as Arrow."
-    import pyarrow.fs as pafs, pyarrow.parquet as pq
-    fs, p = pafs.FileSystem.from_uri(path) if '://' in path else (pafs.LocalFileSystem(), path)
+    import pyarrow.parquet as pq
+    fs, p = _filesystem(path)
     return pq.ParquetFile(p, filesystem=fs).read_row_groups(groups)
 
 def decontam_on_ray(paths:list,   # the input files, in row order
@@ -599,8 +603,8 @@ def decontam_on_ray(paths:list,   # the input files, in row order
 # %% ../../nbs/46_corpus_scale.ipynb #999f5136
 def _write_stats(out, stats:dict)->dict:
     "`stats.json` in `out` (a folder or URI), from the driver: a few hundred bytes."
-    import json, pyarrow.fs as pafs
-    fs, root = pafs.FileSystem.from_uri(str(out)) if '://' in str(out) else (pafs.LocalFileSystem(), _shared(out))
+    import json
+    fs, root = _filesystem(out)
     with fs.open_output_stream(f'{root}/stats.json') as f: f.write((json.dumps(stats, indent=2, ensure_ascii=False) + '\n').encode())
     return stats
 
