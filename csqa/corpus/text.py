@@ -12,8 +12,8 @@ import scipy.sparse
 from ..extras import needs
 
 # %% auto #0
-__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc', 'nfc',
-           'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel',
+__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_RUN_CHAR', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc',
+           'nfc', 'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel',
            'langid_model', 'langid_features', 'langid_probs', 'languages', 'xxh64', 'Shingles', 'han_counts',
            'ngram_hashes', 'shingle_hashes']
 
@@ -63,13 +63,16 @@ def is_chinese(texts:pl.Series, # any texts
 
 # %% ../../nbs/40_corpus_text.ipynb #5ce5f83f
 CODE_MARK = r'(?:_|::|->|[$@#\\/<>={}\[\]|^~*]|[A-Za-z0-9]\.[A-Za-z0-9_]|[A-Za-z0-9_]\()'
+# printable ASCII but the backtick: a run that took a backtick would swallow the start of the code span glued to it
+# (get_x`-- 値を取得する`: the run took `get_x`--`, and the Japanese comment inside the span was read as prose)
+CODE_RUN_CHAR = r'[!-_a-~]'
 CODE_PATTERN = '|'.join([
-    r'(?s:```.*?(?:```|$))',                   # fenced blocks, closed or running to the end
-    r'`[^`\n]*`',                              # inline code
-    r'(?i:[a-z][a-z0-9+.-]*://|www\.)[!-~]*',  # URLs
-    rf'[!-~]*{CODE_MARK}[!-~]*',               # ASCII runs with a code mark: snake_case, a.b, a::b, a->b, f(x), a/b, $x, <T>
-    r'[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*',        # camelCase and CamelCase
-    r'[A-Za-z]*[0-9][A-Za-z0-9]*',             # numbers, and words with digits (v2, x86)
+    r'(?s:```.*?(?:```|$))',                              # fenced blocks, closed or running to the end
+    r'`[^`\n]*`',                                         # inline code
+    rf'(?i:[a-z][a-z0-9+.-]*://|www\.){CODE_RUN_CHAR}*',  # URLs
+    rf'{CODE_RUN_CHAR}*{CODE_MARK}{CODE_RUN_CHAR}*',      # ASCII runs with a code mark: snake_case, a.b, a::b, a->b, f(x), a/b, $x, <T>
+    r'[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*',                   # camelCase and CamelCase
+    r'[A-Za-z]*[0-9][A-Za-z0-9]*',                        # numbers, and words with digits (v2, x86)
 ])
 
 def prose(texts:pl.Series, # any texts
