@@ -325,7 +325,10 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600,
     os.environ.setdefault('CSQA_HOME', str(ROOT/'build'/'docs-home'))
     # one OpenMP thread a kernel when several kernels share the cores: torch's OpenMP threads spin while they wait, on the
     # cores the other kernel needs (measured, two training pages side by side: 85 s and 136 CPU-s; with one thread 56 s, 81 CPU-s)
-    if workers > 1: os.environ.setdefault('OMP_NUM_THREADS', '1')
+    # and one polars thread, for the same reason: its idle threads spin too (measured, a corpus and data slice of the tests run
+    # alone: 293 CPU-s with two polars threads, 257 with one, in the same time)
+    if workers > 1:
+        os.environ.setdefault('OMP_NUM_THREADS', '1'); os.environ.setdefault('POLARS_MAX_THREADS', '1')
     wanted = lambda p: only is None or p.stem in only
     library = [p for p in sorted(nbs.glob('*.ipynb')) if not p.name.startswith(('_', '.')) and wanted(p)]
     analyses = [p for p in sorted((nbs/'analyses').glob('*.ipynb')) if not p.name.startswith(('_', '.')) and wanted(p)]

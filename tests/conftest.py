@@ -7,6 +7,9 @@ import pytest
 # workers, and the subprocesses they start, on two cores, torch's OpenMP threads spin while they wait on the cores the
 # others need (measured on two training pages side by side: 136 CPU-s with two threads each, 81 CPU-s with one)
 os.environ.setdefault('OMP_NUM_THREADS', '1')
+# and one polars thread, for the same reason (a corpus and data slice of these tests, run alone: 293 CPU-s with two polars
+# threads, 257 with one, in the same time); set before anything here imports polars, which reads it once
+os.environ.setdefault('POLARS_MAX_THREADS', '1')
 
 SHARED = Path(__file__).parents[1].parent/'shared'
 CODESIMPLEQA = SHARED/'data'/'codesimpleqa'/'code_simpleqa_eval_2k.jsonl'
