@@ -122,8 +122,9 @@ def stop_group(proc):
 def start_head(tmp:Path, env:dict)->tuple:
     "`ray start --head --block` on loopback, with ports of its own, in a new process group: (process, address) once it is up, or (None, log)."
     ports = [free_port() for _ in range(6)]
+    # no log monitor: it streams workers' logs to drivers, and every driver here joins with log_to_driver=False (9 CPU-s a run)
     cmd = [str(Path(sys.executable).parent/'ray'), 'start', '--head', '--block', '--node-ip-address=127.0.0.1', f'--port={ports[0]}', '--num-cpus=2',
-           '--include-dashboard=false', '--disable-usage-stats', f'--temp-dir={tmp}', f'--dashboard-agent-grpc-port={ports[1]}',
+           '--include-dashboard=false', '--include-log-monitor=false', '--disable-usage-stats', f'--temp-dir={tmp}', f'--dashboard-agent-grpc-port={ports[1]}',
            f'--dashboard-agent-listen-port={ports[2]}', f'--metrics-export-port={ports[3]}', f'--runtime-env-agent-port={ports[4]}',
            f'--ray-client-server-port={ports[5]}']
     with open(tmp/'start.log', 'w') as log:
