@@ -12,7 +12,7 @@ from ..schema import (DOMAINS, QUESTION_SCHEMA, normalize_domain, normalize_prog
 
 # %% auto #0
 __all__ = ['TEMPLATES', 'TEMPLATE_HASH', 'PAIR_COLUMNS', 'synth_messages', 'verify_messages', 'find_json', 'parse_pairs',
-           'parse_verdict', 'answer_support', 'SynthConfig', 'empty_pairs', 'synthesize']
+           'parse_verdict', 'answer_supports', 'answer_support', 'SynthConfig', 'empty_pairs', 'synthesize']
 
 # %% ../../nbs/44_corpus_synth.ipynb #0cb90815
 _RULES_EN = """Write up to {n} short-answer questions about programming knowledge stated in the document below.
@@ -112,15 +112,28 @@ def parse_verdict(text:str|None)->bool|None:
 # %% ../../nbs/44_corpus_synth.ipynb #51ee411b
 _SUPPORT_TOKENS = r'\p{Han}|[^\W\p{Han}]+[+#]*'   # a Han character, or a word with its trailing + or # (C++, C#, F#)
 
+def answer_supports(docs:list[str],    # the source document of each pair
+                    answers:list[str], # the proposed answer of each pair
+                   )->list[float]:     # per pair: 1.0 when the answer occurs in its document, else the share of its tokens found there
+    "How far each document supports its answer, as text: each distinct document normalised and tokenised once."
+    # one call for all pairs: a document yields hundreds of pairs, and polars costs ~0.3 ms a call (8 s of a 14 s build)
+    uniq = list(dict.fromkeys(docs))
+    norm = code_normalized(pl.Series(uniq, dtype=pl.String))
+    doc = {t: (n, set(k or [])) for t, n, k in zip(uniq, norm.to_list(), norm.str.extract_all(_SUPPORT_TOKENS).to_list())}
+    norm = code_normalized(pl.Series(answers, dtype=pl.String))
+    out = []
+    for t, a, toks in zip(docs, norm.to_list(), norm.str.extract_all(_SUPPORT_TOKENS).to_list()):
+        d, held = doc[t]
+        want = set(toks or [])
+        out.append(1.0 if a and a in d else len(want & held) / len(want) if want else 0.0)
+    return out
+
 def answer_support(doc:str,    # the source document
                    answer:str, # the proposed answer
                   )->float:    # 1.0 when the answer occurs in the document, else the share of its tokens found there
     "How far the document supports an answer, as text."
-    d, a = code_normalized(pl.Series([doc, answer]))
-    if a and a in d: return 1.0
-    toks = pl.Series([d, a]).str.extract_all(_SUPPORT_TOKENS).to_list()
-    want = set(toks[1] or [])
-    return len(want & set(toks[0] or [])) / len(want) if want else 0.0
+    return answer_supports([doc], [answer])[0]
+
 
 # %% ../../nbs/44_corpus_synth.ipynb #4b790a35
 @dataclass(frozen=True)
@@ -164,7 +177,7 @@ def synthesize(docs:pl.DataFrame,  # cleaned documents: doc_id, url, tier, text,
         if why: stats['bad_replies'] += 1
         rows += [{**p, 'doc': doc} for p in pairs]
     stats['pairs_parsed'] = len(rows)
-    for r in rows: r['support'] = answer_support(r['doc']['text'], r['answer'])
+    for r, s in zip(rows, answer_supports([r['doc']['text'] for r in rows], [r['answer'] for r in rows])): r['support'] = s
     stats['ungrounded'] = sum(r['support'] < cfg.min_support for r in rows)
     rows = [r for r in rows if r['support'] >= cfg.min_support]
     if cfg.verify and rows:
