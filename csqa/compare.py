@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special  # the binomial and chi-square tails: scipy.stats would add ~0.9 s to each import of csqa.compare, report or widgets
 from .schema import Verdict, UsageError
 from .grades import COUNT_COLUMNS, validate_grades, verdict_indicators
 from .metrics import (check_resampling, slice_groups, with_keys_first, bootstrap_totals, percentile_interval,
@@ -53,7 +53,7 @@ def mcnemar(b, # questions right in run A only (array-like)
     exact = d < EXACT_BELOW
     with np.errstate(divide='ignore', invalid='ignore'):
         chi2 = np.where(d > 0, (np.abs(b - c) - 1.0).clip(0) ** 2 / d, 0.0)
-    p = np.where(exact, np.minimum(1.0, 2 * stats.binom.cdf(np.minimum(b, c), d, 0.5)), stats.chi2.sf(chi2, 1))
+    p = np.where(exact, np.minimum(1.0, 2 * special.bdtr(np.minimum(b, c), d, 0.5)), special.chdtrc(1, chi2))
     p = np.where(d == 0, 1.0, p)
     return chi2, p, np.where(exact, 'exact binomial', 'chi-square (corrected)')
 
@@ -66,7 +66,7 @@ def clustered_mcnemar(b,  # right in run A only, summed over the units (array-li
     b, c, s2 = (np.asarray(x, dtype=np.float64) for x in (b, c, s2))
     with np.errstate(divide='ignore', invalid='ignore'):
         chi2 = np.where(s2 > 0, (b - c) ** 2 / s2, 0.0)
-    return chi2, np.where(s2 > 0, stats.chi2.sf(chi2, 1), 1.0)
+    return chi2, np.where(s2 > 0, special.chdtrc(1, chi2), 1.0)
 
 # %% ../nbs/24_compare.ipynb #5788ba36
 @dataclass
