@@ -86,3 +86,13 @@ def test_importing_csqa_and_its_cli_pulls_in_no_training_library():
             'print(sorted(m for m in ("trl", "peft", "bitsandbytes", "accelerate") if m in sys.modules))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == '[]', out.stderr[-2000:]
+
+def test_a_launch_that_cannot_run_is_refused_before_the_trainers_load():
+    "`csqa train sft` under an FSDP launch on CPUs (the environment `accelerate launch --use_fsdp` sets): exit 2 with the reason, and trl, peft and bitsandbytes never imported (each rank would pay ~7 s for them)."
+    import os, subprocess, sys
+    code = ('import sys\nfrom csqa.cli.main import main\nrc = main(sys.argv[1:])\n'
+            'print(sorted(m for m in ("trl", "peft", "bitsandbytes") if m in sys.modules))\nsys.exit(rc)')
+    out = subprocess.run([sys.executable, '-c', code, 'train', 'sft', '--config', str(ROOT/'configs/sft-tiny.yaml')], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120, env={**os.environ, 'ACCELERATE_USE_FSDP': 'true', 'CUDA_VISIBLE_DEVICES': ''})
+    assert out.returncode == 2 and 'FSDP without a CUDA device' in out.stderr, out.stderr[-2000:]
+    assert out.stdout.strip() == '[]', out.stdout

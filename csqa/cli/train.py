@@ -20,6 +20,9 @@ def _summary(res)->str:
 def train_cmd(args)->int:
     "Handle `csqa train sft|grpo`."
     needs('train', 'torch', 'transformers', 'trl', 'peft', 'accelerate', 'datasets')
+    from csqa.train.plan import checked_config
+    # a config that cannot run is refused before the trainers import trl, peft and bitsandbytes (~7 CPU-s a process)
+    checked_config(args.config, args.train_command, args.set or ())
     from csqa.train.sft import train_sft
     from csqa.train.grpo import train_grpo
     fn = {'sft': train_sft, 'grpo': train_grpo}[args.train_command]

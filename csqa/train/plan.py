@@ -17,8 +17,8 @@ from .configs import (TrainConfig, read_config, config_from_dict, apply_override
 from .data import check_contamination, split_questions, stage_split
 
 # %% auto #0
-__all__ = ['CHECKPOINT_CONFIG', 'RESUME_FREE', 'TRAIN_MANIFEST', 'HELD_OUT', 'RunPlan', 'last_checkpoint', 'plan_run',
-           'say_notes', 'resume_fields', 'resume_hash', 'stamp_checkpoint', 'check_resume', 'cpu_safe_4bit',
+__all__ = ['CHECKPOINT_CONFIG', 'RESUME_FREE', 'TRAIN_MANIFEST', 'HELD_OUT', 'RunPlan', 'last_checkpoint', 'checked_config',
+           'plan_run', 'say_notes', 'resume_fields', 'resume_hash', 'stamp_checkpoint', 'check_resume', 'cpu_safe_4bit',
            'trainer_model', 'model_load_errors', 'tokenizer_for', 'config_hash', 'write_train_manifest',
            'read_train_manifest']
 
@@ -57,6 +57,18 @@ def _config(config, stage:str, overrides)->TrainConfig:
     d = {k: v for k, v in asdict(config).items() if k != 'path'}
     return config_from_dict(apply_overrides(d, overrides), config.path, stage)
 
+def checked_config(config,        # a `TrainConfig` or a YAML file
+                   stage:str,     # 'sft' or 'grpo'
+                   overrides=(),  # `KEY=VALUE` strings over the config (`csqa.train.configs.apply_overrides`)
+                   env=None,      # the environment that `accelerate launch` set (default `os.environ`)
+                  )->TrainConfig:
+    "The run's config, checked as far as it can be before TRL, peft or data load: its stage, its settings together, the libraries it asks for."
+    cfg = _config(config, stage, overrides)
+    if cfg.stage != stage: raise UsageError(f'{cfg.path}: stage: the file is a {cfg.stage!r} config, not {stage!r}')
+    check_combinations(cfg, env)
+    check_installed(cfg)
+    return cfg
+
 def plan_run(config,                    # a `TrainConfig` or a YAML file
              stage:str,                 # 'sft' or 'grpo'
              output_dir=None,           # default: `trainer.output_dir`, else outputs/<config name>
@@ -66,10 +78,7 @@ def plan_run(config,                    # a `TrainConfig` or a YAML file
              overrides=(),              # `KEY=VALUE` strings over the config (`csqa.train.configs.apply_overrides`)
             )->RunPlan:
     "Check a training run completely, without loading a model."
-    cfg = _config(config, stage, overrides)
-    if cfg.stage != stage: raise UsageError(f'{cfg.path}: stage: the file is a {cfg.stage!r} config, not {stage!r}')
-    check_combinations(cfg, env)
-    check_installed(cfg)
+    cfg = checked_config(config, stage, overrides, env)
     name = Path(cfg.path).stem if cfg.path != '<memory>' else stage
     out = Path(output_dir or cfg.trainer.get('output_dir') or Path('outputs')/name)
     trainer, attention, notes = kernel_settings(cfg)
