@@ -12,10 +12,10 @@ import scipy.sparse
 from ..extras import needs
 
 # %% auto #0
-__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_RUN_CHAR', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES', 'nfkc',
-           'nfc', 'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose', 'script_language', 'LangidModel',
-           'langid_model', 'langid_features', 'langid_probs', 'languages', 'xxh64', 'Shingles', 'han_counts',
-           'ngram_hashes', 'shingle_hashes']
+__all__ = ['CODE_SYMBOLS', 'TOKEN_PATTERN', 'CODE_MARK', 'CODE_RUN_CHAR', 'CODE_PATTERN', 'CHINESE_CODES', 'LANG_ALIASES',
+           'LANGID_ARRAYS', 'nfkc', 'nfc', 'normalized', 'code_normalized', 'tokens', 'is_chinese', 'prose',
+           'script_language', 'LangidModel', 'langid_arrays', 'langid_model', 'langid_features', 'langid_probs',
+           'languages', 'xxh64', 'Shingles', 'han_counts', 'ngram_hashes', 'shingle_hashes']
 
 # %% ../../nbs/40_corpus_text.ipynb #21731fad
 def nfkc(texts:pl.Series)->pl.Series:
@@ -111,16 +111,46 @@ class LangidModel:
     fold: np.ndarray      # float32, classes × labels: 1 where a class counts as a label (`LANG_ALIASES`)
     labels: np.ndarray    # the languages, ISO 639 codes, sorted
 
+LANGID_ARRAYS = ('nextmove', 'rowbase', 'output', 'ptc', 'pc', 'classes')
+
+def _decode_langid(model_file)->dict:
+    "The arrays of py3langid's compressed model file (about a second: LZMA, then a zipped npz)."
+    from py3langid.langid import LanguageIdentifier
+    m = LanguageIdentifier.from_model_file(model_file)
+    return {'nextmove': np.frombuffer(m.tk_nextmove, dtype=f'u{m.tk_nextmove.itemsize}'), 'rowbase': np.asarray(m.tk_row, np.int64) << 8,
+            'output': np.asarray(m.tk_output, np.int64), 'ptc': np.asarray(m.nb_ptc), 'pc': np.asarray(m.nb_pc, np.float32),
+            'classes': np.array(m.nb_classes)}
+
+def langid_arrays(model_file,  # py3langid's model file
+                  folder,      # where the decoded arrays are kept, one subfolder per model file content
+                 )->dict:      # `LANGID_ARRAYS`, memory-mapped from `folder` (decoded and written there first if missing)
+    "py3langid's model arrays: decoded once per machine into plain .npy files, then read by memory map (~1 s → ~1 ms a process)."
+    import hashlib, os, shutil, tempfile
+    from pathlib import Path
+    key = hashlib.sha1(Path(model_file).read_bytes()).hexdigest()[:16]
+    where = Path(folder)/key
+    try: return {k: np.load(where/f'{k}.npy', mmap_mode='r', allow_pickle=False) for k in LANGID_ARRAYS}
+    except (OSError, ValueError): shutil.rmtree(where, ignore_errors=True)   # not written yet, or damaged: decode again
+    arrays = _decode_langid(model_file)
+    try:   # written whole under a temporary name, then renamed: a reader never sees half a folder, and of two writers one wins
+        where.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=where.parent, prefix=f'.{key}-'))
+        for k, a in arrays.items(): np.save(tmp/f'{k}.npy', a, allow_pickle=False)
+        try: os.rename(tmp, where)
+        except OSError: shutil.rmtree(tmp, ignore_errors=True)
+    except OSError: pass   # a folder we cannot write: this process keeps what it decoded, the next decodes again
+    return arrays
+
 @functools.cache
 def langid_model()->LangidModel:
-    "The model that py3langid ships, read once per process (about a second)."
-    with needs('corpus', what='language identification'): from py3langid.langid import LanguageIdentifier, MODEL_FILE
-    m = LanguageIdentifier.from_model_file(MODEL_FILE)
-    names = np.array([LANG_ALIASES.get(c, c) for c in m.nb_classes])
+    "The model that py3langid ships, read once per process (its arrays kept decoded in `csqa_home()`/langid)."
+    with needs('corpus', what='language identification'): from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from csqa.tiny import csqa_home
+    a = langid_arrays(MODEL_DIR/MODEL_FILE, csqa_home()/'langid')
+    names = np.array([LANG_ALIASES.get(c, c) for c in a['classes'].tolist()])
     labels = np.unique(names)
-    return LangidModel(np.frombuffer(m.tk_nextmove, dtype=f'u{m.tk_nextmove.itemsize}'), np.asarray(m.tk_row, np.int64) << 8,
-                       np.asarray(m.tk_output, np.int64), np.asarray(m.nb_ptc), np.asarray(m.nb_pc, np.float32),
-                       (names[:, None] == labels[None, :]).astype(np.float32), labels)
+    return LangidModel(a['nextmove'], a['rowbase'], a['output'], a['ptc'], a['pc'], (names[:, None] == labels[None, :]).astype(np.float32), labels)
+
 
 # %% ../../nbs/40_corpus_text.ipynb #0e889b35
 def langid_features(data:list[bytes], # texts as UTF-8, longest first
