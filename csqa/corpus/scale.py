@@ -20,9 +20,9 @@ __all__ = ['LABEL', 'EDGE', 'REQUEST', 'WORDS', 'HAN', 'PolarsFrames', 'RayBlock
            'lookup_records', 'with_second_signature', 'pair_similarity', 'similar_pairs', 'order_records',
            'label_records', 'labelled_rows', 'cluster_survivors', 'near_removals', 'near_dedup_by_joins',
            'planted_chains', 'near_dedup_on_ray', 'worker_errors', 'ray_session', 'on_workers', 'numbered_rows',
-           'write_split', 'exact_records', 'exact_marks', 'survivor_requests', 'id_records', 'survivor_ids',
-           'row_records', 'settled_rows', 'dedup_on_ray', 'decontam_block', 'decontam_on_ray', 'dedup_file_on_ray',
-           'decontam_file_on_ray']
+           'write_split', 'write_when_ready', 'exact_records', 'exact_marks', 'survivor_requests', 'id_records',
+           'survivor_ids', 'row_records', 'settled_rows', 'dedup_on_ray', 'decontam_block', 'decontam_on_ray',
+           'dedup_file_on_ray', 'decontam_file_on_ray']
 
 # %% ../../nbs/46_corpus_scale.ipynb #5af22da4
 LABEL, EDGE, REQUEST = 0, 1, 2
@@ -444,6 +444,15 @@ def write_split(blocks:list,   # references to Arrow blocks in row order, at lea
                 [lambda d, g=g: d.filter(pl.col('_group') == g) for g in range(groups)] or [lambda d: d.clear()])
     return {'kept': sum(k.values()), 'removed': sum(r.values()), **{f'removed_{x}': n for x, n in sorted(r.items()) if n}}
 
+def write_when_ready(blocks:list, out:str, kept:list, removed:list, groups:int)->dict:
+    "`write_split` as one Ray task, started once every block is computed (the arguments are `write_split`'s)."
+    # a writer started early waits in ray.get: its worker's CPU counts as free, so Ray starts more workers (~3 CPU-s each)
+    # for the blocks still running; started late, it finds them done and streams them one by one all the same
+    import ray
+    ray.wait(blocks, num_returns=len(blocks), fetch_local=False)
+    return ray.get(ray.remote(write_split).remote(blocks, out, kept, removed, groups))
+
+
 # %% ../../nbs/46_corpus_scale.ipynb #1831de50
 def exact_records(rows:pl.DataFrame, cfg:DedupConfig=DedupConfig())->pl.DataFrame:
     "Rows keyed by a hash of their code-aware normalised text, which they carry as `_text`."
@@ -529,7 +538,7 @@ def dedup_on_ray(paths:list,            # the input files, in row order
     settled = engine.meet(settled_rows, records)
     # in row order: partition p holds rows p·n/parts … (p+1)·n/parts - 1, each partition sorted
     ordered = engine.meet(lambda d: d.drop('key').sort('row'), engine.each(lambda d: d.with_columns(key=pl.col('row') * parts // n), settled))
-    return ray.get(ray.remote(write_split).remote(ordered, _shared(out), cols, [*cols, 'reason', 'match_id', 'similarity'], 2))
+    return write_when_ready(ordered, _shared(out), cols, [*cols, 'reason', 'match_id', 'similarity'], 2)
 
 # %% ../../nbs/46_corpus_scale.ipynb #6631f93e
 _INDEXES = {}
@@ -598,7 +607,7 @@ def decontam_on_ray(paths:list,   # the input files, in row order
     if not n: return None
     marked = [ray.remote(_decontam_task).remote(b, refs) for b in rows]
     removed = [c for c in _first_schema(marked).names if c != '_group']
-    return ray.get(ray.remote(write_split).remote(marked, _shared(out), cols, removed, len(indexes)))
+    return write_when_ready(marked, _shared(out), cols, removed, len(indexes))
 
 # %% ../../nbs/46_corpus_scale.ipynb #999f5136
 def _write_stats(out, stats:dict)->dict:
