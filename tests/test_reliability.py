@@ -175,11 +175,13 @@ def test_data_paths_named_rightly(data, says, tmp_path):
     r = run_csqa('answer', '--model', 'm', '--out', tmp_path/'run', '--data', data)
     assert r.returncode == 2 and says in one_line_error(r.stderr)
 
-def test_no_progress_hides_the_bar_of_a_large_file(tiny_model_dir, tmp_path):
+def test_no_progress_hides_the_bar_of_a_large_file(openai_server, tmp_path):
     big = tmp_path/'big.jsonl'
     row = '{{"question": "Which clause filters groups, case {}?", "answer": "HAVING", "domain": ["Databases", "Query Processing"], "programming_language": "sql", "human_language": "english"}}\n'
     big.write_text(''.join(row.format(i) for i in range(300_000)))  # 57 MB: 'auto' shows a bar above 50 MB or 200k rows
-    args = ('answer', '--model', tiny_model_dir, '--data', big, '--limit', '1', '--max-tokens', '2', '--no-cache')
+    # the model behind the session's server: the bars are the reading's, and a local model would add ~5 s of imports a run
+    args = ('answer', '--model', openai_server.model, '--backend', 'openai', '--base-url', openai_server.base_url, '--data', big,
+            '--limit', '1', '--max-tokens', '2', '--no-cache')
     shown = run_csqa(*args, '--out', tmp_path/'a')
     assert shown.returncode == 0 and any(bar in shown.stderr for bar in ('checking', 'proving', 'reading')), shown.stderr
     hidden = run_csqa(*args, '--out', tmp_path/'b', '--no-progress')
