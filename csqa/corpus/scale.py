@@ -449,7 +449,7 @@ def write_when_ready(blocks:list, out:str, kept:list, removed:list, groups:int)-
     # a writer started early waits in ray.get: its worker's CPU counts as free, so Ray starts more workers (~3 CPU-s each)
     # for the blocks still running; started late, it finds them done and streams them one by one all the same
     import ray
-    ray.wait(blocks, num_returns=len(blocks), fetch_local=False)
+    if blocks: ray.wait(blocks, num_returns=len(blocks), fetch_local=False)
     return ray.get(ray.remote(write_split).remote(blocks, out, kept, removed, groups))
 
 

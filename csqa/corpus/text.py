@@ -135,9 +135,10 @@ def langid_arrays(model_file,  # py3langid's model file
     try:   # written whole under a temporary name, then renamed: a reader never sees half a folder, and of two writers one wins
         where.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=where.parent, prefix=f'.{key}-'))
-        for k, a in arrays.items(): np.save(tmp/f'{k}.npy', a, allow_pickle=False)
-        try: os.rename(tmp, where)
-        except OSError: shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            for k, a in arrays.items(): np.save(tmp/f'{k}.npy', a, allow_pickle=False)
+            os.rename(tmp, where)
+        finally: shutil.rmtree(tmp, ignore_errors=True)   # gone after the rename; else what a failed write or a lost race left
     except OSError: pass   # a folder we cannot write: this process keeps what it decoded, the next decodes again
     return arrays
 
