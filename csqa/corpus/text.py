@@ -127,7 +127,8 @@ def langid_arrays(model_file,  # py3langid's model file
     "py3langid's model arrays: decoded once per machine into plain .npy files, then read by memory map (~1 s → ~1 ms a process)."
     import hashlib, os, shutil, tempfile
     from pathlib import Path
-    key = hashlib.sha1(Path(model_file).read_bytes()).hexdigest()[:16]
+    # the key names the model file's content and how `_decode_langid` lays it out: change the layout, bump the 1
+    key = hashlib.sha1(b'csqa-langid-layout-1:' + Path(model_file).read_bytes()).hexdigest()[:16]
     where = Path(folder)/key
     try: return {k: np.load(where/f'{k}.npy', mmap_mode='r', allow_pickle=False) for k in LANGID_ARRAYS}
     except (OSError, ValueError): shutil.rmtree(where, ignore_errors=True)   # not written yet, or damaged: decode again
