@@ -4,12 +4,12 @@
 
 # %% ../nbs/09_extras.ipynb #76c48b62
 from __future__ import annotations
-import sys
+import gc, sys, threading
 from importlib.util import find_spec
 from .errors import UsageError
 
 # %% auto #0
-__all__ = ['MissingExtra', 'needs']
+__all__ = ['freeze_imports', 'MissingExtra', 'needs']
 
 # %% ../nbs/09_extras.ipynb #cef454c5
 class MissingExtra(UsageError):
@@ -24,6 +24,26 @@ class MissingExtra(UsageError):
                      f"needs {module}, which csqa requires: pip install 'csqa'") + (f' ({hint})' if hint else '')
         super().__init__(f'{what} {self.need}')
 
+# %% ../nbs/09_extras.ipynb #0cdfec84
+freeze_imports = False  # True where csqa is the program (`csqa …` sets it): heavy imports end with `gc.freeze()`
+_gc_lock, _gc_pause = threading.Lock(), {'depth': 0, 'enabled': False, 'modules': 0}
+
+def _pause_gc():
+    "Pause the cycle collector for an import block; the outermost block remembers whether it ran."
+    with _gc_lock:
+        if _gc_pause['depth'] == 0:
+            _gc_pause.update(enabled=gc.isenabled(), modules=len(sys.modules))
+            gc.disable()
+        _gc_pause['depth'] += 1
+
+def _resume_gc():
+    "The last block out turns the collector back on as it was, freezing what new imports made where `freeze_imports`."
+    with _gc_lock:
+        _gc_pause['depth'] -= 1
+        if _gc_pause['depth'] or not _gc_pause['enabled']: return
+        if freeze_imports and len(sys.modules) > _gc_pause['modules']: gc.freeze()
+        gc.enable()
+
 # %% ../nbs/09_extras.ipynb #deb6bdc7
 class needs:
     "Check that `modules` are installed; as a context manager, turn a missing module imported inside into `MissingExtra`."
@@ -36,7 +56,8 @@ class needs:
         self.what = what or sys._getframe(1).f_globals.get('__name__', 'csqa')
         for m in modules:
             if find_spec(m) is None: raise MissingExtra(extra, m, self.what, hint)
-    def __enter__(self): return self
+    def __enter__(self): _pause_gc(); return self
     def __exit__(self, kind, error, tb):
+        _resume_gc()
         if isinstance(error, ModuleNotFoundError) and error.name and error.name.split('.')[0] != 'csqa':
             raise MissingExtra(self.extra, error.name.split('.')[0], self.what, self.hint) from None

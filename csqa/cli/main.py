@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, importlib, math, os, sqlite3, sys
 from dataclasses import MISSING, fields
 from ..schema import InvalidInput, UsageError, StorageError
+from .. import extras
 from ..extras import MissingExtra
 from ..configs import field_docs, read_config, split_options
 import csqa
@@ -97,6 +98,8 @@ def command_line(args)->str:
 def main(argv:list[str]|None=None, # arguments; `sys.argv[1:]` when None
         )->int:                    # the exit status
     "Run the `csqa` command line."
+    # csqa as the program (not called from a notebook or a test): its heavy imports end with gc.freeze() (`needs`)
+    if argv is None: extras.freeze_imports = True
     try: args = make_parser().parse_args(argv)
     except SystemExit as e: return e.code  # argparse exits 2 on usage errors, 0 after --help/--version
     try: return args.func(args) or 0
