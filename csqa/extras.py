@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_extras.ipynb #76c48b62
 from __future__ import annotations
-import gc, sys, threading
+import gc, os, sys, threading
 from importlib.util import find_spec
 from .errors import UsageError
 
@@ -25,7 +25,9 @@ class MissingExtra(UsageError):
         super().__init__(f'{what} {self.need}')
 
 # %% ../nbs/09_extras.ipynb #0cdfec84
-freeze_imports = False  # True where csqa is the program (`csqa …` sets it): heavy imports end with `gc.freeze()`
+# True where csqa is the program (`csqa …` sets it) or the process is a throwaway one that asks (`CSQA_FREEZE_IMPORTS=1`,
+# as the docs build's kernels do): heavy imports end with `gc.freeze()`
+freeze_imports = os.environ.get('CSQA_FREEZE_IMPORTS') == '1'
 _gc_lock, _gc_pause = threading.Lock(), {'depth': 0, 'enabled': False, 'modules': 0}
 
 def _pause_gc():

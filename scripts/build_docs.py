@@ -323,6 +323,9 @@ def build(out:Path, only:set[str]|None=None, timeout:int=600,
     # csqa's own folder for the pages that train the demo: the first trains it, the others wait and reuse it (train_demo
     # reuses a finished training of the same model and questions), once a build; the build's, not the user's ~/.cache/csqa
     os.environ.setdefault('CSQA_HOME', str(ROOT/'build'/'docs-home'))
+    # the kernels are the build's own, each gone after its notebook: csqa's heavy imports may end with gc.freeze() there
+    # (see csqa.extras; a training page 13.8 → 12.4 CPU-s)
+    os.environ.setdefault('CSQA_FREEZE_IMPORTS', '1')
     # one OpenMP thread a kernel when several kernels share the cores: torch's OpenMP threads spin while they wait, on the
     # cores the other kernel needs (measured, two training pages side by side: 85 s and 136 CPU-s; with one thread 56 s, 81 CPU-s)
     # and one polars thread, for the same reason: its idle threads spin too (measured, a corpus and data slice of the tests run
