@@ -21,7 +21,7 @@ other way to build the site.
     python scripts/build_docs.py --flags slow          # run the slow cells too
 """
 from __future__ import annotations
-import argparse, configparser, hashlib, html, json, os, re, shutil, subprocess, sys, time
+import argparse, configparser, hashlib, html, json, os, re, shutil, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -165,9 +165,18 @@ def nav_bar(pages:list[dict], here:str)->str:
             f'<ul id="csqa-search-results"></ul>{home}{section("analysis", "Analyses")}{section("module", "API")}</nav>')
 
 
+_exporters = threading.local()
+
+def html_exporter():
+    "This thread's nbconvert exporter: made once, as loading and compiling its templates costs ~0.2 CPU-s a page."
+    if not hasattr(_exporters, 'html'):
+        from nbconvert import HTMLExporter
+        _exporters.html = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
+    return _exporters.html
+
+
 def to_html(nb, title:str)->str:
     "A standalone HTML page of `nb` (prompts and hidden inputs left out)."
-    from nbconvert import HTMLExporter
     # Widgets (progress bars, the Explorer) cannot run without a kernel, and their renderer would be fetched from a CDN:
     # keep each widget output's text form only, and none of a progress bar (the text of a bar stopped at 0%).
     nb.metadata.pop('widgets', None)
@@ -180,8 +189,7 @@ def to_html(nb, title:str)->str:
                 if PROGRESS_BAR.search(str(out.data.get('text/plain', ''))): continue
             kept.append(out)
         cell.outputs = kept
-    exporter = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}})
+    body, _ = html_exporter().from_notebook_node(nb, resources={'metadata': {'name': title}})
     # require.js (from a CDN) would capture plotly.js as an AMD module and leave the charts blank.
     return REQUIRE_JS.sub('', body)
 
