@@ -200,6 +200,11 @@ def pytest_collection_modifyitems(config, items):
         elif module in RAY_MODULES or 'ray_cluster' in fixtures or '_ray_' in f'_{item.name}_': item.add_marker(pytest.mark.xdist_group('ray'))
         elif 'site' in fixtures and module == 'test_docs_build': item.add_marker(pytest.mark.xdist_group('docs_site'))
         elif _on_module_fixture(item): item.add_marker(pytest.mark.xdist_group(module))
+    # the long ones first, as the docs build takes its slowest notebooks first: the Ray group (one worker, ~150 s), then
+    # the other slow tests, then the quick ones, which fill the cores to the end instead of one worker idling while the
+    # other finishes a training run (a stable sort: a module's tests stay together, in their order)
+    group = lambda item: (m := item.get_closest_marker('xdist_group')) and m.args and m.args[0]
+    items.sort(key=lambda item: 0 if group(item) == 'ray' else 1 if item.get_closest_marker('slow') else 2)
     if getattr(config.option, 'loadgroup', False): _name_groups(items)
 
 def _name_groups(items):
