@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AsyncIterator
 from .schema import UsageError
-from .extras import MissingExtra, needs
+from .extras import MissingExtra, loading_code, needs
 
 # %% auto #0
 __all__ = ['Messages', 'OPENAI_API_HOST', 'DEFAULT_CONCURRENCY', 'WEIGHT_SUFFIXES', 'BACKENDS', 'require_number', 'GenParams',
@@ -411,7 +411,7 @@ def load_hf_model(model:str,              # a model directory or a cached hub id
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     torch_dtype = getattr(torch, dtype)
-    tok = AutoTokenizer.from_pretrained(model, padding_side='left', trust_remote_code=trust_remote_code)
+    with loading_code(): tok = AutoTokenizer.from_pretrained(model, padding_side='left', trust_remote_code=trust_remote_code)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     kw = dict(dtype=torch_dtype, trust_remote_code=trust_remote_code)
     if load_in_4bit:
@@ -420,7 +420,7 @@ def load_hf_model(model:str,              # a model directory or a cached hub id
         kw['quantization_config'] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4',
                                                        bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch_dtype)
         kw['device_map'] = {'': device}
-    lm = AutoModelForCausalLM.from_pretrained(model, **kw)
+    with loading_code(): lm = AutoModelForCausalLM.from_pretrained(model, **kw)   # imports the model's classes
     return (lm if load_in_4bit else lm.to(device)).eval(), tok
 
 # %% ../nbs/10_backends.ipynb #16dd24a9

@@ -5,11 +5,12 @@
 # %% ../nbs/09_extras.ipynb #76c48b62
 from __future__ import annotations
 import gc, os, sys, threading
+from contextlib import contextmanager
 from importlib.util import find_spec
 from .errors import UsageError
 
 # %% auto #0
-__all__ = ['freeze_imports', 'MissingExtra', 'needs']
+__all__ = ['freeze_imports', 'MissingExtra', 'loading_code', 'needs']
 
 # %% ../nbs/09_extras.ipynb #cef454c5
 class MissingExtra(UsageError):
@@ -45,6 +46,13 @@ def _resume_gc():
         if _gc_pause['depth'] or not _gc_pause['enabled']: return
         if freeze_imports and len(sys.modules) > _gc_pause['modules']: gc.freeze()
         gc.enable()
+
+@contextmanager
+def loading_code():
+    "A block that loads heavy code without importing it by name (`from_pretrained` imports its model's classes): paused as `needs` is."
+    _pause_gc()
+    try: yield
+    finally: _resume_gc()
 
 # %% ../nbs/09_extras.ipynb #deb6bdc7
 class needs:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, random
 from importlib import resources
 from pathlib import Path
-from .extras import needs
+from .extras import loading_code, needs
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'CONTEXT', 'training_lines', 'csqa_home', 'tiny_model_dir', 'build_tiny_model']
@@ -84,7 +84,7 @@ def build_tiny_model(out_dir, # where to write (or find) the model
                              num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True, initializer_range=0.2,
                              max_position_embeddings=CONTEXT, bos_token_id=None, eos_token_id=tok.eos_token_id,
                              pad_token_id=tok.pad_token_id)
-        model = AutoModelForCausalLM.from_config(config)
+        with loading_code(): model = AutoModelForCausalLM.from_config(config)   # imports the model's classes
         model.generation_config.eos_token_id = tok.eos_token_id
         model.generation_config.pad_token_id = tok.pad_token_id
         out.mkdir(parents=True, exist_ok=True)
