@@ -192,6 +192,12 @@ def _on_module_fixture(item)->bool:
     info = getattr(item, '_fixtureinfo', None)
     return info is not None and any(defs and defs[-1].scope == 'module' for defs in info.name2fixturedefs.values())
 
+def pytest_collection_finish(session):
+    "Every test module and what it imports are loaded: a throwaway worker keeps them out of the cycle collector too."
+    if os.environ.get('CSQA_FREEZE_IMPORTS') == '1':
+        import gc
+        gc.freeze()
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module, fixtures = item.module.__name__.rpartition('.')[2], getattr(item, 'fixturenames', ())
